@@ -1,0 +1,107 @@
+"""The one rate table: training price, tokens per step and throughput per fine-tunable base model.
+
+Both the local API (to fill job ``metadata``) and ``ftops plan`` (to estimate jobs that do not exist yet)
+read it, so a plan's estimate and the local API's quote agree. Where the real API has created a job, the
+plan shows the API's own ``metadata.cost`` instead.
+
+Evidence (``shared/reference/dataset-rules.md`` §2.4, ``mistral-api.md`` §5 and §7): open-mistral-7b and
+pixtral-12b were billed $2.00 per million training tokens with 131,072 / 129,528 tokens per step; the
+ministral-3b classifier 0.50 per million with 65,536 tokens per step; every job costs at least $4. The
+other rates are not published in any source we could read: they are marked ``evidence="assumed"`` and
+scaled by model size. Change them here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MINIMUM_JOB_COST_USD = 4.0
+MODEL_STORAGE_USD_PER_MONTH = 2.0
+CURRENCY = "USD"
+
+
+@dataclass(frozen=True)
+class Rate:
+    model: str
+    usd_per_million_train_tokens: float
+    train_tokens_per_step: int
+    # Training throughput in tokens/second for the whole job, for the expected-duration estimate.
+    tokens_per_second: float
+    evidence: str  # "observed" (from real job metadata) or "assumed"
+
+
+_RATES: dict[str, Rate] = {
+    r.model: r
+    for r in (
+        Rate("open-mistral-7b", 2.00, 131_072, 45_760.0, "observed"),
+        Rate("pixtral-12b-latest", 2.00, 129_528, 26_000.0, "observed"),
+        Rate("ministral-3b-latest", 0.50, 65_536, 60_000.0, "observed"),
+        Rate("ministral-8b-latest", 1.00, 131_072, 45_000.0, "assumed"),
+        Rate("open-mistral-nemo", 1.00, 131_072, 26_700.0, "assumed"),
+        Rate("mistral-small-latest", 3.00, 131_072, 20_000.0, "assumed"),
+        Rate("codestral-latest", 3.00, 131_072, 20_000.0, "assumed"),
+        Rate("mistral-medium-latest", 6.00, 131_072, 8_000.0, "assumed"),
+        Rate("mistral-large-latest", 9.00, 131_072, 4_536.0, "assumed"),
+    )
+}
+
+# The models the docs list as fine-tunable; classifier jobs only on ministral-3b-latest.
+FINE_TUNABLE_MODELS: tuple[str, ...] = tuple(_RATES)
+CLASSIFIER_MODELS: tuple[str, ...] = ("ministral-3b-latest",)
+
+_FALLBACK = Rate("unknown", 3.00, 131_072, 20_000.0, "assumed")
+
+
+def rate_for(model: str) -> Rate:
+    """The rate for a base model; dated aliases (``open-mistral-7b-2407``) map to their family."""
+    if model in _RATES:
+        return _RATES[model]
+    for name, rate in _RATES.items():
+        if model.startswith(name.removesuffix("-latest")):
+            return rate
+    return _FALLBACK
+
+
+@dataclass(frozen=True)
+class Estimate:
+    data_tokens: int
+    train_tokens: int
+    training_steps: int
+    epochs: float
+    cost: float
+    currency: str
+    expected_duration_seconds: int
+    train_tokens_per_step: int
+    rate_evidence: str
+
+
+def estimate(
+    model: str,
+    data_tokens: int,
+    *,
+    training_steps: int | None = None,
+    epochs: float | None = None,
+) -> Estimate:
+    """Tokens, epochs, cost and duration as the API derives them (``epochs = train_tokens / data_tokens``).
+
+    With neither steps nor epochs, one epoch is assumed (rounded up to whole steps).
+    """
+    rate = rate_for(model)
+    per_step = rate.train_tokens_per_step
+    if training_steps is None:
+        wanted = (epochs if epochs is not None else 1.0) * max(data_tokens, 1)
+        training_steps = max(1, math.ceil(wanted / per_step))
+    train_tokens = training_steps * per_step
+    cost = max(MINIMUM_JOB_COST_USD, train_tokens / 1e6 * rate.usd_per_million_train_tokens)
+    return Estimate(
+        data_tokens=data_tokens,
+        train_tokens=train_tokens,
+        training_steps=training_steps,
+        epochs=train_tokens / data_tokens if data_tokens else 0.0,
+        cost=round(cost, 4),
+        currency=CURRENCY,
+        expected_duration_seconds=int(train_tokens / rate.tokens_per_second) + 300,
+        train_tokens_per_step=per_step,
+        rate_evidence=rate.evidence,
+    )
