@@ -1,0 +1,108 @@
+"""The Plan: the contract between ``plan`` (pure builder), ``render`` (text/JSON/Markdown) and ``apply``.
+
+A Plan is a serialisable value. Each Change says what will happen to one address, why, and what it costs;
+``apply`` executes changes in order and needs nothing else but the lock and the client. Drift (someone
+changed a tracked object outside ftops) and progress (a job moved on by itself) are listed apart from
+changes: progress is never something to undo.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PLAN_FORMAT_VERSION = "1.0"
+
+
+class Action(str, Enum):
+    UPLOAD = "upload"  # + file: upload the dataset (adopting an existing identical upload)
+    CREATE = "create"  # + job: create with auto_start=false (parks in VALIDATED, no training cost)
+    START = "start"  # ▶ job: start training (only for a job id recorded in the lock)
+    CANCEL = "cancel"  # ■ job: cancel an active job
+    REPLACE = "replace"  # -/+ job: the spec changed → a new job; the old one is cancelled if active, else kept
+    UPDATE = "update"  # ~ model: name/description
+    ARCHIVE = "archive"  # model
+    UNARCHIVE = "unarchive"  # model
+    DELETE = "delete"  # - file or model: only what the lock records, only when the manifest asks
+    FORGET = "forget"  # drop from the lock, leave the remote object alone
+    ADOPT = "adopt"  # record an existing matching remote object in the lock (no API write)
+    NOOP = "no-op"
+
+
+class FieldChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: str  # dotted, e.g. "hyperparameters.learning_rate"
+    before: Any = None
+    after: Any = None
+    forces_replacement: bool = False
+
+
+class Cost(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    data_tokens: int | None = None
+    train_tokens: int | None = None
+    training_steps: int | None = None
+    epochs: float | None = None
+    cost: float | None = None
+    currency: str = "USD"
+    expected_duration_seconds: int | None = None
+    # "api": the job's own metadata; "estimate": local token counts × ftops.pricing (exact or estimated tokens)
+    source: Literal["api", "estimate"] = "estimate"
+    tokens_exact: bool = False
+
+
+class Change(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    kind: Literal["file", "job", "model"]
+    action: Action
+    remote_id: str | None = None  # the object the action targets (None when it does not exist yet)
+    before: dict[str, Any] | None = None  # as recorded/observed (never secrets)
+    after: dict[str, Any] | None = None  # as desired; for uploads/creates everything apply needs
+    field_changes: list[FieldChange] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)  # human sentences: why this change
+    depends_on: list[str] = Field(default_factory=list)  # addresses that must be applied first
+    cost: Cost | None = None  # jobs to be created/started
+    # For REPLACE: what happens to the old job ("cancel" when still active, "keep" when finished).
+    replaced_remote_id: str | None = None
+    old_job_disposition: Literal["cancel", "keep"] | None = None
+
+
+class Observation(BaseModel):
+    """Drift or progress: something that changed remotely since the lock was written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    remote_id: str | None = None
+    message: str
+    field_changes: list[FieldChange] = Field(default_factory=list)
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    format_version: str = PLAN_FORMAT_VERSION
+    id: str  # uuid4; a saved plan is single-use (the lock records applied plan ids)
+    created_at: float
+    endpoint: str
+    lock_lineage: str | None  # None when there was no lock file yet (bound anyway: see planfile)
+    lock_serial: int
+    manifest_digest: str
+    changes: list[Change] = Field(default_factory=list)  # dependency order; no NOOPs
+    drift: list[Observation] = Field(default_factory=list)
+    progress: list[Observation] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)  # e.g. a policy violation found while planning
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def total_cost(self) -> float:
+        """What applying would spend: only starts train (creates park in VALIDATED at no training cost)."""
+        return sum(c.cost.cost or 0.0 for c in self.changes if c.cost and c.action is Action.START)

@@ -1,0 +1,1 @@
+"""State: the lock file (what ftops manages, crash-consistent) and the run lock (one apply at a time)."""
