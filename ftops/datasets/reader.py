@@ -1,0 +1,91 @@
+"""Streaming JSONL reading that never raises, whatever the bytes.
+
+The file is read in binary, one line at a time, so memory stays bounded by the longest line we accept
+(``MAX_LINE_BYTES``); longer lines are skipped in chunks and reported. Each line becomes either a parsed
+JSON value or a ``(code, message)`` problem: invalid UTF-8, a BOM, a blank line, invalid JSON, the
+``NaN``/``Infinity`` literals Python accepts but JSON (and the API) do not, and nesting deep enough to
+overflow the parser's recursion.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+# A line longer than this is reported, not parsed: no real training row comes near it, and a parse of a
+# line this size would need several times its size in memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_STRICT = json.JSONDecoder(parse_constant=_reject_constant)
+_PLAIN_LOADS = json.loads
+
+
+@dataclass
+class RawLine:
+    number: int  # 1-based
+    size: int  # bytes, including the line break
+    value: Any = None
+    problem: tuple[str, str] | None = None  # (code, message) when the line is not a JSON value
+
+
+def iter_raw_lines(stream: IO[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None, int]]:
+    """Yield ``(line number, bytes without the line break or None when too long, size in bytes)``."""
+    number = 0
+    readline = stream.readline
+    while True:
+        chunk = readline(max_line_bytes + 1)
+        if not chunk:
+            return
+        number += 1
+        size = len(chunk)
+        if len(chunk) > max_line_bytes and not chunk.endswith(b"\n"):
+            # Too long: drain the rest of the line without keeping it.
+            while True:
+                more = readline(_CHUNK)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield number, None, size
+            continue
+        yield number, chunk, size
+
+
+def parse_line(number: int, raw: bytes | None, size: int, max_line_bytes: int = MAX_LINE_BYTES) -> RawLine:
+    """Turn one raw line into a JSON value or a problem; never raises."""
+    line = RawLine(number, size)
+    if raw is None:
+        line.problem = ("E107", f"line is longer than {max_line_bytes // (1024 * 1024)} MiB; not read")
+        return line
+    if number == 1 and raw.startswith(_BOM):
+        line.problem = ("E108", "the file starts with a UTF-8 byte order mark (BOM), which JSON does not allow")
+        return line
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line.problem = ("E101", f"invalid UTF-8 at byte {exc.start + 1} of the line")
+        return line
+    if not text.strip():
+        line.problem = ("E103", "blank line (every line must hold one JSON object)")
+        return line
+    try:
+        # The NaN/Infinity scan is cheap and lets the common case use the cached default decoder.
+        if "NaN" in text or "Infinity" in text:
+            line.value = _STRICT.decode(text)
+        else:
+            line.value = _PLAIN_LOADS(text)
+    except json.JSONDecodeError as exc:
+        line.problem = ("E102", f"invalid JSON: {exc.msg} (column {exc.colno})")
+    except ValueError as exc:  # from _reject_constant
+        line.problem = ("E104", f"invalid JSON: {exc} (NaN and Infinity are not allowed)")
+    except RecursionError:
+        line.problem = ("E106", "JSON nested too deeply to parse")
+    return line
