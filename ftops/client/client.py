@@ -1,0 +1,196 @@
+"""``MistralClient``: the flat list of fine-tuning calls ftops makes, typed in and out.
+
+Lists are paginated to completion (``page``/``page_size=100`` until ``total`` items are read, stopping
+safely when a server misreports ``total`` or repeats items). ``create_job`` always sends
+``auto_start: false`` unless the caller explicitly passes it, because starting is a separate, planned spend.
+Creates (``upload_file``, ``create_job``) are retried only on 429; see ``_http``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from ftops.client._http import HttpSession
+from ftops.client._retry import RetryPolicy
+from ftops.client.models import RemoteFile, RemoteJob, RemoteModel
+from ftops.errors import ApiError
+
+PAGE_SIZE = 100
+_UNSET: Any = object()
+T = TypeVar("T", bound=BaseModel)
+
+
+def _seg(value: str) -> str:
+    """A path segment: ids keep their colons (``ft:...``, as the SDK sends them) but can't inject a ``/``."""
+    return quote(value, safe=":")
+
+
+def iso_utc(ts: float) -> str:
+    """Unix seconds as the ISO-8601 UTC form the SDK sends (``2025-01-02T03:04:05Z``)."""
+    text = datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+    return text.replace("+00:00", "Z")
+
+
+class MistralClient:
+    """The Mistral fine-tuning API (files, jobs, fine-tuned models) at ``base_url`` (host root, no ``/v1``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._http = HttpSession(base_url, api_key, transport=transport, timeout=timeout, retry=retry)
+        self.base_url = self._http.base_url
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:  # the key is never part of the repr
+        return f"MistralClient(base_url={self.base_url!r})"
+
+    __str__ = __repr__
+
+    @property
+    def request_count(self) -> int:
+        return self._http.request_count
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MistralClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _json(self, method: str, path: str, *, idempotent: bool = True, **kw: Any) -> Any:
+        response = self._http.call(method, path, idempotent=idempotent, **kw)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiError(f"{method} {path} returned a non-JSON answer (HTTP {response.status_code})",
+                           status_code=response.status_code, where=self.base_url,
+                           hint="is the endpoint a Mistral-compatible API host root (no /v1)?") from exc
+
+    def _parse(self, model: type[T], data: Any, call: str) -> T:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ApiError(f"{call} returned an unexpected {model.__name__}: "
+                           f"{'.'.join(map(str, first['loc']))}: {first['msg']}", where=self.base_url,
+                           hint="the endpoint does not look like a Mistral-compatible API") from exc
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list, each id once, in server order."""
+        seen: set[str] = set()
+        page = 0
+        max_pages: int | None = None
+        while max_pages is None or page < max_pages:
+            body = self._json("GET", path, params={**params, "page": page, "page_size": PAGE_SIZE})
+            data = (body.get("data") or []) if isinstance(body, dict) else []
+            total = body.get("total") if isinstance(body, dict) else None
+            if isinstance(total, int) and max_pages is None:
+                # One spare page tolerates items inserted while paging (lists are newest first).
+                max_pages = total // PAGE_SIZE + 2
+            fresh = [item for item in data if isinstance(item, dict) and item.get("id") not in seen]
+            for item in fresh:
+                seen.add(str(item.get("id")))
+                yield item
+            if not fresh or len(data) < PAGE_SIZE or (isinstance(total, int) and len(seen) >= total):
+                return
+            page += 1
+            if max_pages is None and page >= 10_000:  # no total and never a short page: a broken server
+                return
+
+    # -- files ----------------------------------------------------------------------------------------
+
+    def list_files(self, *, search: str | None = None, purpose: str | None = None) -> list[RemoteFile]:
+        params = {k: v for k, v in (("search", search), ("purpose", purpose)) if v is not None}
+        return [self._parse(RemoteFile, item, "GET /v1/files") for item in self._pages("/v1/files", params)]
+
+    def get_file(self, file_id: str) -> RemoteFile:
+        path = f"/v1/files/{_seg(file_id)}"
+        return self._parse(RemoteFile, self._json("GET", path), f"GET {path}")
+
+    def upload_file(self, path: Path | str, *, filename: str, purpose: str = "fine-tune") -> RemoteFile:
+        with open(path, "rb") as fh:
+            body = self._json("POST", "/v1/files", idempotent=False, data={"purpose": purpose},
+                              files={"file": (filename, fh, "application/octet-stream")},
+                              before_attempt=lambda: fh.seek(0))
+        return self._parse(RemoteFile, body, "POST /v1/files")
+
+    def delete_file(self, file_id: str) -> None:
+        self._json("DELETE", f"/v1/files/{_seg(file_id)}")
+
+    # -- jobs -----------------------------------------------------------------------------------------
+
+    def list_jobs(self, *, suffix: str | None = None, model: str | None = None, status: str | None = None,
+                  created_after: float | None = None) -> list[RemoteJob]:
+        params: dict[str, Any] = {"created_by_me": "false"}
+        for key, value in (("suffix", suffix), ("model", model), ("status", status)):
+            if value is not None:
+                params[key] = value
+        if created_after is not None:
+            params["created_after"] = iso_utc(created_after)
+        return [self._parse(RemoteJob, item, "GET /v1/fine_tuning/jobs")
+                for item in self._pages("/v1/fine_tuning/jobs", params)]
+
+    def get_job(self, job_id: str) -> RemoteJob:
+        return self._job_call("GET", f"/v1/fine_tuning/jobs/{_seg(job_id)}")
+
+    def create_job(self, body: dict[str, Any]) -> RemoteJob:
+        payload = {"auto_start": False, **body}
+        data = self._json("POST", "/v1/fine_tuning/jobs", idempotent=False, json=payload)
+        return self._parse(RemoteJob, data, "POST /v1/fine_tuning/jobs")
+
+    def start_job(self, job_id: str) -> RemoteJob:
+        return self._job_call("POST", f"/v1/fine_tuning/jobs/{_seg(job_id)}/start")
+
+    def cancel_job(self, job_id: str) -> RemoteJob:
+        return self._job_call("POST", f"/v1/fine_tuning/jobs/{_seg(job_id)}/cancel")
+
+    def _job_call(self, method: str, path: str) -> RemoteJob:
+        return self._parse(RemoteJob, self._json(method, path), f"{method} {path}")
+
+    # -- fine-tuned models ----------------------------------------------------------------------------
+
+    def list_models(self) -> list[RemoteModel]:
+        """Fine-tuned model cards only (base models are never tracked)."""
+        body = self._json("GET", "/v1/models")
+        cards = (body.get("data") or []) if isinstance(body, dict) else []
+        return [self._parse(RemoteModel, card, "GET /v1/models") for card in cards
+                if isinstance(card, dict) and card.get("type", "fine-tuned") == "fine-tuned"]
+
+    def get_model(self, model_id: str) -> RemoteModel:
+        path = f"/v1/models/{_seg(model_id)}"
+        return self._parse(RemoteModel, self._json("GET", path), f"GET {path}")
+
+    def update_model(self, model_id: str, *, name: str | None = _UNSET,
+                     description: str | None = _UNSET) -> RemoteModel:
+        """PATCH only the fields given (an explicit None clears the field)."""
+        body = {k: v for k, v in (("name", name), ("description", description)) if v is not _UNSET}
+        path = f"/v1/fine_tuning/models/{_seg(model_id)}"
+        return self._parse(RemoteModel, self._json("PATCH", path, json=body), f"PATCH {path}")
+
+    def archive_model(self, model_id: str) -> None:
+        self._json("POST", f"/v1/fine_tuning/models/{_seg(model_id)}/archive")
+
+    def unarchive_model(self, model_id: str) -> None:
+        self._json("DELETE", f"/v1/fine_tuning/models/{_seg(model_id)}/archive")
+
+    def delete_model(self, model_id: str) -> None:
+        self._json("DELETE", f"/v1/models/{_seg(model_id)}")
+
