@@ -1,0 +1,31 @@
+"""CLI commands for local state: ``ftops force-unlock ID`` (remove a run lock left by a run that died).
+
+The id check is the safety: a user must copy the id out of the "held by" message, so one cannot break a lock
+by accident or break a different lock than the one they looked at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ftops.state.runlock import force_unlock
+
+STATE_DIR_NAME = ".ftops"
+
+
+@click.command("force-unlock")
+@click.argument("lock_id", metavar="ID")
+def force_unlock_cmd(lock_id: str) -> None:
+    """Remove the run lock with this ID (shown when an apply finds the project locked).
+
+    Only do this when the run that holds it is certainly no longer running.
+    """
+    removed = force_unlock(Path.cwd() / STATE_DIR_NAME, lock_id)
+    click.echo(f"Removed the run lock {removed.id} held by {removed.owner.describe()} since {removed.created_at}.")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the root group."""
+    group.add_command(force_unlock_cmd)
