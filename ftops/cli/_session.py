@@ -1,0 +1,115 @@
+"""The API session every API-talking command opens: settings → client (+ embedded server) → banner.
+
+Use it from a command like this::
+
+    @group.command()
+    @pass_settings
+    def status(settings: Settings) -> None:
+        with open_session(settings, echo=click.echo) as session:
+            snapshot = fetch_snapshot(session.client, lock=...)
+
+``pass_settings`` adds ``--endpoint`` to the command and injects the resolved :class:`Settings` (the root
+group's ``-C`` has already changed the directory, so the project root is the current directory).
+``open_session`` prints the endpoint line FIRST — ``Using the embedded local API at http://127.0.0.1:PORT
+(state in .ftops/localapi)`` or ``Using the Mistral API at https://api.mistral.ai`` — through ``echo``
+(pass ``lambda s: click.echo(s, err=True)`` when stdout must stay machine-readable). With no endpoint it
+starts the embedded local API for the duration of the block and stops it on exit. The local API is imported
+lazily here: only the CLI may import it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import click
+
+from ftops.client import MistralClient, RetryPolicy
+from ftops.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+LOCALAPI_DIR = "localapi"
+
+
+@dataclass(frozen=True)
+class Session:
+    client: MistralClient
+    settings: Settings
+    endpoint_label: str  # "the embedded local API at http://…" / "the Mistral API at https://…"
+    base_url: str  # the URL actually talked to (for the embedded API, its loopback address)
+    server: Any = None  # the EmbeddedServer when embedded (tests use its url/api_key for admin calls)
+
+    @property
+    def endpoint_identity(self) -> str:
+        return self.settings.endpoint_identity
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _start_embedded(state_dir: Path) -> Any:
+    from ftops.localapi.config import default_api_key
+    from ftops.localapi.embedded import start_embedded
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ignore = state_dir.parent / ".gitignore"
+    if state_dir.parent.name == ".ftops" and not ignore.exists():
+        ignore.write_text("# local ftops state (embedded API, caches, run lock): never commit\n*\n")
+    return start_embedded(state_dir, api_key=default_api_key())
+
+
+@contextmanager
+def open_session(
+    settings: Settings,
+    *,
+    echo: Callable[[str], None] = click.echo,
+    retry: RetryPolicy | None = None,
+) -> Iterator[Session]:
+    """Open the API named by ``settings`` (or the embedded local API) and announce it; close on exit."""
+    with ExitStack() as stack:
+        if settings.endpoint is None:
+            state_dir = settings.state_dir / LOCALAPI_DIR
+            server = _start_embedded(state_dir)
+            stack.callback(server.stop)
+            base_url, api_key = server.url, server.api_key
+            label = f"the embedded local API at {base_url}"
+            banner = f"Using {label} (state in {_relative(state_dir, settings.root)})"
+        else:
+            api_key = settings.require_api_key()
+            server = None
+            base_url = settings.endpoint
+            label = f"the Mistral API at {base_url}"
+            banner = f"Using {label}"
+        client = stack.enter_context(MistralClient(base_url, api_key, retry=retry))
+        echo(banner)
+        yield Session(client=client, settings=settings, endpoint_label=label, base_url=base_url, server=server)
+
+
+def settings_from_context(ctx: click.Context | None = None, *, endpoint: str | None = None) -> Settings:
+    """Settings for the current command: the cwd as root, ``--endpoint`` (here or on the root group), env, toml."""
+    ctx = ctx or click.get_current_context()
+    root_obj = ctx.find_root().obj
+    if endpoint is None and isinstance(root_obj, dict):
+        endpoint = root_obj.get("endpoint")
+    return load_settings(Path.cwd(), endpoint=endpoint)
+
+
+def pass_settings(func: F) -> F:
+    """Decorator: add ``--endpoint`` to a command and call it with ``settings=`` instead."""
+
+    @click.option("--endpoint", "endpoint", default=None, metavar="URL",
+                  help="API host root (no /v1), or 'local' for the embedded local API. Default: FTOPS_ENDPOINT, "
+                       "ftops.toml, else the embedded local API.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, endpoint: str | None = None, **kwargs: Any) -> Any:
+        return func(*args, settings=settings_from_context(endpoint=endpoint), **kwargs)
+
+    return cast(F, wrapper)
