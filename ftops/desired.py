@@ -1,0 +1,247 @@
+"""Manifest → Desired: what the manifests ask for, resolved into values the plan builder can compare.
+
+Every File gets its content hash and content-addressed upload name; every FineTuningJob gets the API
+request spec (with File *addresses*, resolved to ids only by apply), its spec fingerprint (files as content
+hashes, so renaming a File resource never replaces a job but editing its data does), its effective suffix and
+its data-token count for the cost estimate; every Model its job and the name/description/archived it should
+have. Hashing and token counting are injected (``HashLookup`` / ``TokenLookup``) so this module does no I/O of
+its own beyond ``stat`` for file sizes, and secrets never enter: integrations keep only the *name* of the
+environment variable holding the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any, Protocol
+
+from ftops.addresses import Address
+from ftops.errors import Location
+from ftops.manifest.model import Manifest
+from ftops.manifest.schema import FileResource, JobResource, ModelResource
+
+SUFFIX_MAX = 18
+# Without a token counter, ~4 bytes of JSONL per token is the usual rough guess for English chat data.
+BYTES_PER_TOKEN_GUESS = 4
+
+
+class HashLookup(Protocol):
+    """Content hashes of dataset files (the CLI passes ``ftops.hashing.HashCache``)."""
+
+    def sha256(self, path: Path) -> str: ...
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    tokens: int
+    exact: bool  # counted with the model's own tokenizer (False: an estimate)
+
+
+class TokenLookup(Protocol):
+    """Data tokens of one dataset for one base model (the CLI backs it with validate_path + the hash cache)."""
+
+    def count(self, path: Path, sha256: str, model: str) -> TokenCount | None: ...
+
+
+@dataclass(frozen=True)
+class DesiredFile:
+    address: str
+    path: Path  # absolute
+    rel_path: str  # relative to the project root, POSIX; what plans and the lock record
+    sha256: str
+    bytes: int
+    upload_name: str  # <stem>.<sha256[:12]>.jsonl: identical content → identical name → adoption by search
+    purpose: str
+    on_remove: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class DesiredJob:
+    address: str
+    name: str
+    # The create request with File addresses instead of ids (apply resolves them from the lock).
+    spec: dict[str, Any]
+    # What the fingerprint hashes: the same spec with files as content hashes (+weights), without secrets.
+    fingerprint_input: dict[str, Any]
+    fingerprint: str
+    suffix: str
+    state: str
+    on_remove: str
+    file_addresses: tuple[str, ...]  # training + validation, in spec order, no duplicates
+    data_tokens: int | None
+    tokens_exact: bool
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class DesiredModel:
+    address: str
+    job: str  # job address
+    name: str | None
+    description: str | None
+    archived: bool
+    on_remove: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Desired:
+    files: dict[str, DesiredFile] = field(default_factory=dict)
+    jobs: dict[str, DesiredJob] = field(default_factory=dict)
+    models: dict[str, DesiredModel] = field(default_factory=dict)
+    order: tuple[str, ...] = ()  # every address, dependencies first (graphlib), ties broken by rank+name
+    manifest_digest: str = ""
+
+    def dependencies(self, address: str) -> tuple[str, ...]:
+        if address in self.jobs:
+            return self.jobs[address].file_addresses
+        if address in self.models:
+            return (self.models[address].job,)
+        return ()
+
+
+def canonical_json(value: Any) -> str:
+    """The one canonical form that fingerprints hash: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def fingerprint_of(fingerprint_input: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(fingerprint_input).encode()).hexdigest()
+
+
+def upload_name(path: Path, sha256: str) -> str:
+    return f"{path.stem}.{sha256[:12]}.jsonl"
+
+
+def effective_suffix(name: str, suffix: str | None) -> str:
+    return suffix if suffix else name[:SUFFIX_MAX]
+
+
+def build_desired(manifest: Manifest, *, hashes: HashLookup, tokens: TokenLookup | None) -> Desired:
+    """Resolve a loaded Manifest. References are already checked by the loader."""
+    files = {str(manifest.address_of(r)): _file(manifest.root, r, hashes) for r in manifest.files.values()}
+    jobs = {str(manifest.address_of(r)): _job(r, files, tokens) for r in manifest.jobs.values()}
+    models = {str(manifest.address_of(r)): _model(r) for r in manifest.models.values()}
+    unordered = Desired(files=files, jobs=jobs, models=models)
+    return Desired(files=files, jobs=jobs, models=models, order=_order(unordered), manifest_digest=manifest.digest)
+
+
+def _file_path(root: Path, resource: FileResource) -> Path:
+    # Paths are relative to the manifest file that declares them (the loader checked they stay inside root).
+    raw = Path(resource.spec.path)
+    if raw.is_absolute():
+        return raw
+    base = Path(resource.location.file).parent if resource.location else root
+    if not base.is_absolute():
+        base = root / base
+    return (base / raw).resolve()
+
+
+def _file(root: Path, resource: FileResource, hashes: HashLookup) -> DesiredFile:
+    path = _file_path(root, resource)
+    sha = hashes.sha256(path)
+    try:
+        rel = path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return DesiredFile(
+        address=f"file.{resource.metadata.name}",
+        path=path,
+        rel_path=rel,
+        sha256=sha,
+        bytes=path.stat().st_size,
+        upload_name=upload_name(path, sha),
+        purpose=resource.spec.purpose,
+        on_remove=resource.spec.on_remove,
+        location=resource.location,
+    )
+
+
+def _job(resource: JobResource, files: dict[str, DesiredFile], tokens: TokenLookup | None) -> DesiredJob:
+    spec = resource.spec
+    name = resource.metadata.name
+    suffix = effective_suffix(name, spec.suffix)
+    hp = spec.hyperparameters.model_dump(include=spec.hyperparameters.model_fields_set, exclude_none=True)
+    integrations = [i.model_dump(exclude_none=True) for i in spec.integrations]
+    targets = None if spec.classifier_targets is None else [t.model_dump() for t in spec.classifier_targets]
+    train_refs = [(f"file.{ref.file}", ref.weight) for ref in spec.training_files]
+    training = [{"file": address, "weight": weight} for address, weight in train_refs]
+    validation = [f"file.{v}" for v in spec.validation_files]
+    api_spec: dict[str, Any] = {
+        "model": spec.model,
+        "job_type": spec.job_type,
+        "training_files": training,
+        "validation_files": validation,
+        "hyperparameters": hp,
+        "suffix": suffix,
+        "integrations": integrations,
+        "classifier_targets": targets,
+        "invalid_sample_skip_percentage": spec.invalid_sample_skip_percentage,
+    }
+    fp_input = {
+        **api_spec,
+        "training_files": [{"sha256": files[a].sha256, "weight": w} for a, w in train_refs],
+        "validation_files": [files[v].sha256 for v in validation],
+        # The key's variable name is not part of what the job is: renaming the variable must not retrain.
+        "integrations": [{k: v for k, v in i.items() if k != "api_key_env"} for i in integrations],
+    }
+    file_addresses = tuple(dict.fromkeys([a for a, _ in train_refs] + validation))
+    data_tokens, exact = _data_tokens(spec.model, [files[a] for a, _ in train_refs], tokens)
+    return DesiredJob(
+        address=f"job.{name}",
+        name=name,
+        spec=api_spec,
+        fingerprint_input=fp_input,
+        fingerprint=fingerprint_of(fp_input),
+        suffix=suffix,
+        state=spec.state,
+        on_remove=spec.on_remove,
+        file_addresses=file_addresses,
+        data_tokens=data_tokens,
+        tokens_exact=exact,
+        location=resource.location,
+    )
+
+
+def _data_tokens(model: str, training: list[DesiredFile], tokens: TokenLookup | None) -> tuple[int | None, bool]:
+    """Sum over distinct training files (the API counts each file's tokens once, whatever its weight)."""
+    total, exact = 0, True
+    for f in {f.address: f for f in training}.values():
+        counted = tokens.count(f.path, f.sha256, model) if tokens is not None else None
+        if counted is None:
+            total += max(1, f.bytes // BYTES_PER_TOKEN_GUESS)
+            exact = False
+        else:
+            total += counted.tokens
+            exact = exact and counted.exact
+    return total, exact
+
+
+def _model(resource: ModelResource) -> DesiredModel:
+    spec = resource.spec
+    return DesiredModel(
+        address=f"model.{resource.metadata.name}",
+        job=f"job.{spec.job}",
+        name=spec.name,
+        description=spec.description,
+        archived=spec.archived,
+        on_remove=spec.on_remove,
+        location=resource.location,
+    )
+
+
+def _order(desired: Desired) -> tuple[str, ...]:
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for address in [*desired.files, *desired.jobs, *desired.models]:
+        sorter.add(address, *desired.dependencies(address))
+    sorter.prepare()
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda a: (Address.parse(a).rank, a))
+        order.extend(ready)
+        sorter.done(*ready)
+    return tuple(order)

@@ -1,0 +1,53 @@
+"""The working state of one plan build: inputs (desired, lock entries, live snapshot) and what was found.
+
+The per-kind planners (``_files``, ``_jobs``, ``_models``) run in dependency order and append to the same
+context, so a later kind can ask whether an earlier one already plans a change (a job whose training file is
+re-uploaded depends on that upload; a model whose job is replaced is promoted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftops.desired import Desired
+from ftops.live import LiveSnapshot
+from ftops.plan.model import Action, Change, Observation
+from ftops.state.model import LockedResource
+
+
+@dataclass
+class PlanContext:
+    desired: Desired
+    locked: Mapping[str, LockedResource]
+    live: LiveSnapshot
+    changes: list[Change] = field(default_factory=list)
+    drift: list[Observation] = field(default_factory=list)
+    progress: list[Observation] = field(default_factory=list)
+
+    def lock(self, address: str) -> LockedResource | None:
+        entry = self.locked.get(address)
+        return entry if entry is not None and entry.kind == address.split(".", 1)[0] else None
+
+    def removed(self, kind: str) -> Iterator[tuple[str, LockedResource]]:
+        """Lock entries of one kind that no manifest declares any more, sorted by address."""
+        wanted = set(self.desired.order)
+        for address in sorted(self.locked):
+            entry = self.locked[address]
+            if entry.kind == kind and address.startswith(f"{kind}.") and address not in wanted:
+                yield address, entry
+
+    def actions(self, address: str) -> set[Action]:
+        return {c.action for c in self.changes if c.address == address}
+
+    def add(self, address: str, action: Action, **fields: Any) -> Change:
+        change = Change(address=address, kind=address.split(".", 1)[0], action=action, **fields)
+        self.changes.append(change)
+        return change
+
+    def observe_drift(self, address: str, remote_id: str | None, message: str, **fields: Any) -> None:
+        self.drift.append(Observation(address=address, remote_id=remote_id, message=message, **fields))
+
+    def observe_progress(self, address: str, remote_id: str | None, message: str) -> None:
+        self.progress.append(Observation(address=address, remote_id=remote_id, message=message))
