@@ -69,6 +69,26 @@ def _stored_request(body: JobIn, job_type: str) -> dict[str, Any]:
     }
 
 
+def _derive_targets(ctx: Context, training: list[sqlite3.Row], limit: int = 10_000) -> list[dict[str, Any]]:
+    """Classifier targets read from the data's ``labels`` when the request names none (as the real service does)."""
+    labels: dict[str, set[str]] = {}
+    multi: set[str] = set()
+    for row in training:
+        with open(ctx.store.blob_path(row["sha256"]), "rb") as fh:
+            for _, line in zip(range(limit), fh):
+                try:
+                    found = json.loads(line).get("labels") or {}
+                except (ValueError, AttributeError):
+                    continue
+                for name, value in found.items() if isinstance(found, dict) else ():
+                    values = value if isinstance(value, list) else [value]
+                    if isinstance(value, list):
+                        multi.add(name)
+                    labels.setdefault(str(name), set()).update(str(v) for v in values)
+    return [{"name": n, "labels": sorted(v), "weight": 1.0, "loss_function": "multi_class" if n in multi
+             else "single_class"} for n, v in sorted(labels.items())]
+
+
 def _fingerprint(body: JobIn, request: dict[str, Any]) -> str:
     key = {
         "model": body.model,
@@ -149,6 +169,8 @@ def create(ctx: Context, body: JobIn) -> dict[str, Any]:
                               kind="classifier" if job_type == "classifier" else None, model=body.model,
                               skip_share=body.invalid_sample_skip_percentage)
     request = _stored_request(body, job_type)
+    if job_type == "classifier" and not request["classifier_targets"]:
+        request["classifier_targets"] = _derive_targets(ctx, training)
     fingerprint = _fingerprint(body, request)
     wandb = body.integrations[0] if body.integrations else None
     with ctx.store.write() as w:
