@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from ftops.errors import Location, PlanFileError
 from ftops.plan.model import PLAN_FORMAT_VERSION, Plan
 from ftops.state.atomic import atomic_write_text
+from ftops.state.lockfile import json_problem
 from ftops.state.model import LockFile
 from ftops.state.secrets import secret_paths
 
@@ -60,10 +61,10 @@ def load_plan(path: Path) -> Plan:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip())
-        what = "is truncated" if truncated else f"is not valid JSON: {exc.msg}"
         raise PlanFileError(
-            f"the plan file {what}", where=str(Location(str(path), exc.lineno, exc.colno)), hint=_REPLAN
+            f"the plan file {json_problem(text, exc)}",
+            where=str(Location(str(path), exc.lineno, exc.colno)),
+            hint=_REPLAN,
         ) from None
     if not isinstance(raw, dict) or "changes" not in raw or "id" not in raw:
         raise PlanFileError(

@@ -94,6 +94,15 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+def json_problem(text: str, exc: json.JSONDecodeError) -> str:
+    """Say "truncated" when the JSON stops on its last line (a cut-off write or copy), else the parser's words."""
+    body = text.rstrip()
+    on_last_line = "\n" not in body[exc.pos :]
+    if exc.pos > 0 and on_last_line and not body.endswith("}"):
+        return "is truncated (it ends in the middle of the JSON)"
+    return f"is not valid JSON: {exc.msg}"
+
+
 def parse_lock(text: str, *, where: str) -> LockFile:
     """Parse lock file text; every problem becomes a StateError naming the place and the way back."""
     path = Path(where)
@@ -113,10 +122,10 @@ def parse_lock(text: str, *, where: str) -> LockFile:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip())
-        what = "is truncated (it ends in the middle of the JSON)" if truncated else f"is not valid JSON: {exc.msg}"
         raise StateError(
-            f"the lock file {what}", where=str(Location(where, exc.lineno, exc.colno)), hint=_restore_hint(path)
+            f"the lock file {json_problem(text, exc)}",
+            where=str(Location(where, exc.lineno, exc.colno)),
+            hint=_restore_hint(path),
         ) from None
     if not isinstance(raw, dict):
         raise StateError(
