@@ -1,9 +1,122 @@
-"""CLI commands: manifests (owned by one issue; see the module list in ftops/cli/__init__.py)."""
+"""CLI commands for manifests: ``ftops validate`` (manifests and their datasets) and ``ftops schema``.
+
+Neither talks to an API. ``validate`` reports every problem at once and exits 1 when there is one;
+``--format json`` prints ``{"valid", "diagnostics", "summary"}`` for CI annotations. ``schema`` prints the
+JSON Schema editors use (``docs/ftops.schema.json``) or, with ``--markdown``, the manifest reference.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+
+from ftops.errors import ConfigError, Diagnostic, ManifestError
+from ftops.manifest.datacheck import check_datasets
+from ftops.manifest.json_schema import KIND_MODELS, render_schema
+from ftops.manifest.load import load_manifests
+from ftops.manifest.model import Manifest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+
+def default_manifest_paths(root: Path) -> list[str]:
+    """``manifests`` from ftops.toml, else ``manifests/`` when it exists, else the project root itself."""
+    config = root / "ftops.toml"
+    if config.is_file():
+        try:
+            value = tomllib.loads(config.read_text(encoding="utf-8")).get("manifests")
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(f"cannot read ftops.toml: {exc}", where="ftops.toml",
+                              hint="fix the TOML syntax (e.g. manifests = \"manifests\")") from None
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+    return ["manifests"] if (root / "manifests").is_dir() else ["."]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    loc = d.location
+    return {
+        "code": d.code,
+        "message": d.message,
+        "file": loc.file if loc else None,
+        "line": loc.line if loc else None,
+        "column": loc.column if loc else None,
+        "address": d.address,
+        "hint": d.hint,
+    }
+
+
+def _summary(manifest: Manifest, examples: int) -> dict[str, int]:
+    return {"files": len(manifest.files), "examples": examples, "jobs": len(manifest.jobs),
+            "models": len(manifest.models)}
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for tools.")
+@click.pass_context
+def validate_cmd(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
+    """Check manifests and the datasets they name; report every problem at once (no API calls)."""
+    root = Path.cwd()
+    targets = list(paths) or default_manifest_paths(root)
+    manifest: Manifest | None = None
+    diagnostics: list[Diagnostic] = []
+    examples = 0
+    try:
+        manifest = load_manifests(targets, root=root)
+    except ManifestError as exc:
+        diagnostics = exc.diagnostics
+    if manifest is not None:
+        data = check_datasets(manifest)
+        diagnostics = data.diagnostics
+        examples = sum(r.valid_lines for r in data.reports.values())
+    if fmt == "json":
+        doc: dict[str, Any] = {"valid": not diagnostics, "diagnostics": [_diagnostic_json(d) for d in diagnostics]}
+        if manifest is not None:
+            doc["summary"] = _summary(manifest, examples)
+            doc["digest"] = manifest.digest
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        ctx.exit(1 if diagnostics else 0)
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    assert manifest is not None
+    click.echo(
+        f"Valid: {_plural(len(manifest.files), 'file')} ({_plural(examples, 'example')}), "
+        f"{_plural(len(manifest.jobs), 'job')}, {_plural(len(manifest.models), 'model')}."
+    )
+
+
+@click.command("schema")
+@click.option("--kind", type=click.Choice(list(KIND_MODELS)), default=None,
+              help="Only this kind's document (default: any kind, discriminated on `kind`).")
+@click.option("--markdown", is_flag=True, help="Print the Markdown manifest reference instead.")
+def schema_cmd(kind: str | None, markdown: bool) -> None:
+    """Print the JSON Schema of manifest documents (for yaml-language-server and other editors)."""
+    if markdown:
+        if kind:
+            raise click.UsageError("--markdown prints the whole reference; leave out --kind")
+        from ftops.manifest.docgen import render_reference
+
+        click.echo(render_reference(), nl=False)
+        return
+    click.echo(render_schema(kind), nl=False)
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
+    group.add_command(validate_cmd)
+    group.add_command(schema_cmd)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftops.addresses import MANIFEST_KINDS, Address
+from ftops.errors import Location
 from ftops.manifest.schema import FileResource, JobResource, ModelResource, Resource
 
 
@@ -14,6 +16,8 @@ class Manifest:
     root: Path  # project root: File paths resolve against their manifest file and must stay inside it
     resources: tuple[Resource, ...]  # in load order; FineTuningJob matrices already expanded
     digest: str  # sha256 of the canonical resource specs (binds saved plans to the manifests)
+    # address → dotted field path ("spec.path", "spec.training_files[0].file") → where it is written.
+    field_locations: Mapping[str, Mapping[str, Location]] = field(default_factory=dict, compare=False, repr=False)
 
     def address_of(self, resource: Resource) -> Address:
         return Address(MANIFEST_KINDS[resource.kind], resource.metadata.name)
@@ -29,3 +33,21 @@ class Manifest:
     @property
     def models(self) -> dict[str, ModelResource]:
         return {r.metadata.name: r for r in self.resources if isinstance(r, ModelResource)}
+
+    def location_of(self, address: Address | str, field_path: str | None = None) -> Location | None:
+        """Where a resource (or one of its fields, e.g. ``spec.path``) is written, for error messages."""
+        key = str(address)
+        if field_path is not None:
+            found = self.field_locations.get(key, {}).get(field_path)
+            if found is not None:
+                return found
+        for r in self.resources:
+            if str(self.address_of(r)) == key:
+                return r.location
+        return None
+
+    def file_path(self, file: FileResource | str) -> Path:
+        """Absolute path of a File's dataset: ``spec.path`` is relative to the manifest file that names it."""
+        resource = self.files[file] if isinstance(file, str) else file
+        manifest_file = Path(resource.location.file) if resource.location else Path("manifest.yaml")
+        return (self.root / manifest_file).parent.joinpath(resource.spec.path).resolve()

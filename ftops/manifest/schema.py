@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ftops.errors import Location
+from ftops.pricing import FINE_TUNABLE_MODELS
 
 API_VERSION = "ftops/v1"
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
@@ -23,13 +24,15 @@ class _Strict(BaseModel):
 
 class Metadata(_Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Unique per kind; references use it.")
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict, description="Free-form key/value tags (kept by ftops).")
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="Free-form notes; ftops adds ftops.dev/* annotations to matrix jobs."
+    )
 
 
 class FileSpec(_Strict):
     path: str = Field(description="JSONL dataset, relative to the manifest file; must stay inside the project.")
-    purpose: Literal["fine-tune"] = "fine-tune"
+    purpose: Literal["fine-tune"] = Field("fine-tune", description="Upload purpose; only fine-tune is supported.")
     on_remove: Literal["forget", "delete"] = Field(
         "forget", description="When the File leaves the manifests: forget it (default) or delete the upload."
     )
@@ -37,24 +40,26 @@ class FileSpec(_Strict):
 
 class TrainingFileRef(_Strict):
     file: str = Field(description="metadata.name of a File")
-    weight: float = Field(1.0, gt=0)
+    weight: float = Field(1.0, gt=0, description="Share of training drawn from this file (> 0, default 1).")
 
 
 class Hyperparameters(_Strict):
-    training_steps: int | None = Field(None, ge=1)
-    learning_rate: float = Field(1e-4, ge=1e-8, le=1)
-    weight_decay: float | None = Field(None, ge=0, le=1)
-    warmup_fraction: float | None = Field(None, ge=0, le=1)
-    epochs: float | None = Field(None, gt=0)
-    seq_len: int | None = Field(None, ge=100)
-    fim_ratio: float | None = Field(None, ge=0, le=1)
+    training_steps: int | None = Field(
+        None, ge=1, description="Optimizer steps (≥ 1). Set this or epochs, not both; with neither the API decides."
+    )
+    learning_rate: float = Field(1e-4, ge=1e-8, le=1, description="Peak learning rate, 1e-8..1 (default 1e-4).")
+    weight_decay: float | None = Field(None, ge=0, le=1, description="0..1 (API default 0.1).")
+    warmup_fraction: float | None = Field(None, ge=0, le=1, description="Share of steps spent warming up, 0..1.")
+    epochs: float | None = Field(None, gt=0, description="Passes over the data (> 0). Set this or training_steps.")
+    seq_len: int | None = Field(None, ge=100, description="Training sequence length in tokens (≥ 100).")
+    fim_ratio: float | None = Field(None, ge=0, le=1, description="Fill-in-the-middle ratio, 0..1; completion only.")
 
 
 class WandbIntegration(_Strict):
-    type: Literal["wandb"] = "wandb"
-    project: str
-    name: str | None = None
-    run_name: str | None = None
+    type: Literal["wandb"] = Field("wandb", description="Integration type; only wandb exists.")
+    project: str = Field(description="Weights & Biases project to log to.")
+    name: str | None = Field(None, description="Weights & Biases run group name.")
+    run_name: str | None = Field(None, description="Weights & Biases run name.")
     api_key_env: str = Field(
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="Name of the environment variable holding the 40-character W&B key (never the key).",
@@ -62,22 +67,40 @@ class WandbIntegration(_Strict):
 
 
 class ClassifierTarget(_Strict):
-    name: str
-    labels: list[str] = Field(min_length=1)
-    weight: float = Field(1.0, ge=0)
-    loss_function: Literal["single_class", "multi_class"] | None = None
+    name: str = Field(description="Target name: the key under `labels` in the classifier dataset.")
+    labels: list[str] = Field(min_length=1, description="Every label this target can take.")
+    weight: float = Field(1.0, ge=0, description="Weight of this target in the loss (≥ 0, default 1).")
+    loss_function: Literal["single_class", "multi_class"] | None = Field(
+        None, description="single_class: one label per row; multi_class: a list of labels per row."
+    )
+
+
+_HYPERPARAMETER_NAMES = tuple(Hyperparameters.model_fields)
 
 
 class JobSpec(_Strict):
-    model: str
-    job_type: Literal["completion", "classifier"] = "completion"
-    training_files: list[TrainingFileRef] = Field(min_length=1)
+    model: str = Field(
+        description="Base model to fine-tune (e.g. open-mistral-7b; classifier jobs: ministral-3b-latest).",
+        json_schema_extra={"examples": list(FINE_TUNABLE_MODELS)},
+    )
+    job_type: Literal["completion", "classifier"] = Field(
+        "completion", description="completion (chat/instruct data) or classifier (text + labels data)."
+    )
+    training_files: list[TrainingFileRef] = Field(min_length=1, description="Files to train on, by File name.")
     validation_files: list[str] = Field(default_factory=list, description="metadata.name of Files")
-    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
-    suffix: str | None = Field(None, max_length=18)
-    integrations: list[WandbIntegration] = Field(default_factory=list)
-    classifier_targets: list[ClassifierTarget] | None = None
-    invalid_sample_skip_percentage: float = Field(0.0, ge=0, le=0.5)
+    hyperparameters: Hyperparameters = Field(
+        default_factory=Hyperparameters, description="Training settings; only the ones you set are sent."
+    )
+    suffix: str | None = Field(
+        None, max_length=18, description="Part of the fine-tuned model id (≤ 18 chars); default: metadata.name."
+    )
+    integrations: list[WandbIntegration] = Field(default_factory=list, description="Experiment trackers.")
+    classifier_targets: list[ClassifierTarget] | None = Field(
+        None, description="Classifier jobs only: the targets and their labels."
+    )
+    invalid_sample_skip_percentage: float = Field(
+        0.0, ge=0, le=0.5, description="Share of invalid training rows the API may skip, 0..0.5 (default 0)."
+    )
     state: Literal["started", "created", "cancelled"] = Field(
         "started", description="created: park in VALIDATED (no training cost); started: train; cancelled: stop."
     )
@@ -85,36 +108,52 @@ class JobSpec(_Strict):
         "cancel", description="When the job leaves the manifests: cancel it if still active, or just forget it."
     )
     matrix: dict[str, list[Any]] | None = Field(
-        None, description="Hyperparameter sweep: each combination becomes its own job (see docs)."
+        None,
+        description=(
+            "Hyperparameter sweep: keys are hyperparameter names, values are lists; each combination becomes "
+            "its own job named <name>-<i> (i from 1, cartesian product in the written key order)."
+        ),
+        json_schema_extra={
+            "propertyNames": {"enum": list(_HYPERPARAMETER_NAMES)},
+            "additionalProperties": {"type": "array", "minItems": 1},
+        },
     )
 
 
 class ModelSpec(_Strict):
     job: str = Field(description="metadata.name of the FineTuningJob whose fine-tuned model this is")
-    name: str | None = None
-    description: str | None = None
-    archived: bool = False
-    on_remove: Literal["archive", "delete", "forget"] = "archive"
+    name: str | None = Field(None, description="Display name of the fine-tuned model.")
+    description: str | None = Field(None, description="Description of the fine-tuned model.")
+    archived: bool = Field(False, description="Keep the model archived (true) or active (false).")
+    on_remove: Literal["archive", "delete", "forget"] = Field(
+        "archive", description="When the Model leaves the manifests: archive it (default), delete it, or forget it."
+    )
 
 
 class _Resource(_Strict):
-    apiVersion: Literal["ftops/v1"]  # Kubernetes spelling
-    metadata: Metadata
+    apiVersion: Literal["ftops/v1"] = Field(description="Always ftops/v1.")  # Kubernetes spelling
+    metadata: Metadata = Field(description="The resource's name (and optional labels/annotations).")
     # Where the document starts; filled by the loader, not by users.
     location: Location | None = Field(None, exclude=True)
 
 
 class FileResource(_Resource):
+    """A local JSONL dataset, uploaded once per content hash."""
+
     kind: Literal["File"]
     spec: FileSpec
 
 
 class JobResource(_Resource):
+    """A fine-tuning job on Mistral's platform."""
+
     kind: Literal["FineTuningJob"]
     spec: JobSpec
 
 
 class ModelResource(_Resource):
+    """The fine-tuned model a FineTuningJob produces: its name, description and archive state."""
+
     kind: Literal["Model"]
     spec: ModelSpec
 

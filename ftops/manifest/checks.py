@@ -1,0 +1,232 @@
+"""Checks across resources and against the disk, run after every document parsed on its own.
+
+Names unique per kind, references that resolve (with did-you-mean), no reference cycles (generic graph
+check via graphlib), File paths that exist inside the project, the job-type rules of the API (classifier vs
+completion), one of ``training_steps``/``epochs``, secrets by env-var name only, one Model per job and per
+model name. Every check reports on the :class:`Source` of the resource it concerns.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ftops.addresses import MANIFEST_KINDS
+from ftops.manifest import codes
+from ftops.manifest._pydantic import SECRET_HINT
+from ftops.manifest._report import Source, did_you_mean
+from ftops.manifest.matrix import MATRIX_OF
+from ftops.manifest.schema import FileResource, JobResource, ModelResource, Resource
+from ftops.pricing import CLASSIFIER_MODELS
+
+_LOOKS_LIKE_KEY = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One loaded resource (after matrix expansion) and the document it came from."""
+
+    resource: Resource
+    source: Source
+    manifest_dir: Path  # absolute folder of the manifest file: File paths are relative to it
+
+    @property
+    def address(self) -> str:
+        return f"{MANIFEST_KINDS[self.resource.kind]}.{self.resource.metadata.name}"
+
+
+def find_cycles(graph: Mapping[str, Iterable[str]], *, limit: int = 20) -> list[list[str]]:
+    """Every independent cycle in ``graph`` (node → the nodes it depends on), each as ``[a, b, …, a]``.
+
+    graphlib names one cycle at a time; we cut one of its edges and look again, so several loops are all
+    reported in one run. ``limit`` bounds the work on pathological input.
+    """
+    edges = {node: set(deps) for node, deps in graph.items()}
+    cycles: list[list[str]] = []
+    while len(cycles) < limit:
+        try:
+            graphlib.TopologicalSorter(edges).prepare()
+            break
+        except graphlib.CycleError as exc:
+            cycle = list(exc.args[1])
+            cycles.append(cycle)
+            # graphlib lists the cycle as [n0, n1, ..., n0] where each node depends on the one before it.
+            edges.setdefault(cycle[1], set()).discard(cycle[0])
+    return cycles
+
+
+def dependency_graph(entries: Iterable[Entry]) -> dict[str, set[str]]:
+    """address → addresses it references (jobs → files, models → jobs)."""
+    graph: dict[str, set[str]] = {}
+    for e in entries:
+        r = e.resource
+        deps: set[str] = set()
+        if isinstance(r, JobResource):
+            deps = {f"file.{t.file}" for t in r.spec.training_files} | {f"file.{v}" for v in r.spec.validation_files}
+        elif isinstance(r, ModelResource):
+            deps = {f"job.{r.spec.job}"}
+        graph[e.address] = deps
+    return graph
+
+
+def check_all(entries: list[Entry], *, root: Path, broken: Iterable[str] = ()) -> None:
+    """Run every cross-resource and disk check; ``broken`` are addresses whose documents had errors."""
+    _check_duplicates(entries)
+    _check_references(entries, set(broken))
+    by_address = {e.address: e for e in entries}
+    for cycle in find_cycles(dependency_graph(entries)):
+        shown = list(reversed(cycle))  # read as "a references b references … a"
+        if shown[0] in by_address:
+            by_address[shown[0]].source.report(
+                codes.REFERENCE_CYCLE, "reference cycle: " + " → ".join(shown),
+                hint="resources must not reference each other in a loop; remove one of the references",
+            )
+    resolved_root = root.resolve()
+    for e in entries:
+        if isinstance(e.resource, FileResource):
+            _check_path(e, e.resource, resolved_root)
+        elif isinstance(e.resource, JobResource):
+            _check_job(e.resource, e.source)
+    _check_models(entries)
+
+
+def _check_duplicates(entries: list[Entry]) -> None:
+    first: dict[str, Entry] = {}
+    for e in entries:
+        address = e.address
+        name = e.resource.metadata.name
+        if address not in first:
+            first[address] = e
+            continue
+        other = first[address]
+        expanded = [x for x in (e, other) if MATRIX_OF in x.resource.metadata.annotations]
+        where = other.source.location(("metadata", "name"))
+        if expanded:
+            parent = expanded[0].resource.metadata.annotations[MATRIX_OF]
+            e.source.report(codes.MATRIX_NAME_CLASH,
+                            f"matrix job '{parent}' expands to '{name}', which is also defined at {where}",
+                            ("metadata", "name"), hint=f"rename '{parent}' or the other {e.resource.kind}")
+        else:
+            e.source.report(codes.DUPLICATE_NAME,
+                            f"{e.resource.kind} '{name}' is defined twice: here and at {where}",
+                            ("metadata", "name"), hint=f"names are unique per kind; rename one of the two '{name}'")
+
+
+def _matrix_parents(entries: list[Entry]) -> dict[str, list[str]]:
+    parents: dict[str, list[str]] = {}
+    for e in entries:
+        parent = e.resource.metadata.annotations.get(MATRIX_OF)
+        if parent:
+            parents.setdefault(parent, []).append(e.resource.metadata.name)
+    return parents
+
+
+def _check_references(entries: list[Entry], broken: set[str]) -> None:
+    files = {e.resource.metadata.name for e in entries if isinstance(e.resource, FileResource)}
+    jobs = {e.resource.metadata.name for e in entries if isinstance(e.resource, JobResource)}
+    files |= {a.partition(".")[2] for a in broken if a.startswith("file.")}
+    jobs |= {a.partition(".")[2] for a in broken if a.startswith("job.")}
+    parents = _matrix_parents(entries)
+
+    broken_jobs = [a.partition(".")[2] for a in broken if a.startswith("job.")]
+
+    def check(source: Source, name: str, known: set[str], kind: str, path: tuple[str | int, ...]) -> None:
+        if name in known:
+            return
+        if kind == "FineTuningJob" and any(re.fullmatch(rf"{re.escape(b)}-\d+", name) for b in broken_jobs):
+            return  # a job of a matrix that had errors: already reported there
+        if kind == "FineTuningJob" and name in parents:
+            children = parents[name]
+            hint = f"'{name}' is a matrix; reference one of its jobs: {', '.join(children[:6])}"
+            hint += " …" if len(children) > 6 else ""
+        else:
+            guess = did_you_mean(name, known)
+            hint = f"did you mean '{guess}'?" if guess else f"define a {kind} with metadata.name: {name}"
+        source.report(codes.DANGLING_REFERENCE, f"no {kind} named '{name}'", path, hint=hint)
+
+    for e in entries:
+        r = e.resource
+        if isinstance(r, JobResource):
+            for i, ref in enumerate(r.spec.training_files):
+                check(e.source, ref.file, files, "File", ("spec", "training_files", i, "file"))
+            for i, name in enumerate(r.spec.validation_files):
+                check(e.source, name, files, "File", ("spec", "validation_files", i))
+        elif isinstance(r, ModelResource):
+            check(e.source, r.spec.job, jobs, "FineTuningJob", ("spec", "job"))
+
+
+def _check_path(entry: Entry, file: FileResource, root: Path) -> None:
+    path = ("spec", "path")
+    target = (entry.manifest_dir / file.spec.path).resolve()
+    if not target.is_relative_to(root):
+        entry.source.report(codes.PATH_ESCAPES_ROOT, f"path '{file.spec.path}' points outside the project ({root})",
+                            path, hint="keep datasets inside the project root (symlinks are followed)")
+    elif not target.exists():
+        shown = target.relative_to(root).as_posix()
+        entry.source.report(codes.FILE_NOT_FOUND, f"dataset '{file.spec.path}' does not exist (looked for {shown})",
+                            path, hint="paths are relative to the folder of the manifest file that names them")
+    elif not target.is_file():
+        entry.source.report(codes.FILE_NOT_FOUND, f"dataset '{file.spec.path}' is not a file", path,
+                            hint="point path at a .jsonl file")
+
+
+def _check_job(job: JobResource, source: Source) -> None:
+    spec = job.spec
+    hyper = spec.hyperparameters.model_fields_set
+    matrix = spec.matrix or {}
+
+    def where(key: str) -> tuple[str, ...]:
+        return ("spec", "matrix", key) if key in matrix else ("spec", "hyperparameters", key)
+
+    if spec.job_type == "classifier":
+        if spec.hyperparameters.fim_ratio is not None:
+            source.report(codes.FIM_RATIO_NOT_COMPLETION, "fim_ratio is only for completion jobs", where("fim_ratio"),
+                          key=True, hint="remove fim_ratio from this classifier job")
+        if not spec.classifier_targets:
+            source.report(codes.CLASSIFIER_NEEDS_TARGETS, "a classifier job needs classifier_targets",
+                          ("spec", "job_type"),
+                          hint="add classifier_targets: [{name: intent, labels: [billing, bug, other]}]")
+        if spec.model not in CLASSIFIER_MODELS:
+            source.report(codes.CLASSIFIER_MODEL, f"classifier jobs cannot run on '{spec.model}'", ("spec", "model"),
+                          hint=f"set model: {CLASSIFIER_MODELS[0]}")
+    elif spec.classifier_targets is not None:
+        source.report(codes.TARGETS_ON_COMPLETION, "classifier_targets on a completion job",
+                      ("spec", "classifier_targets"), key=True,
+                      hint="set job_type: classifier, or remove classifier_targets")
+    if {"training_steps", "epochs"} <= (hyper | set(matrix)):
+        source.report(codes.STEPS_AND_EPOCHS, "both training_steps and epochs are set", where("epochs"), key=True,
+                      hint="choose one: the API derives the other (epochs = steps × tokens per step / data tokens)")
+    for i, integration in enumerate(spec.integrations):
+        if _LOOKS_LIKE_KEY.match(integration.api_key_env):
+            source.report(codes.LITERAL_SECRET, f"integrations[{i}].api_key_env looks like a key, not a variable name",
+                          ("spec", "integrations", i, "api_key_env"), hint=SECRET_HINT)
+
+
+def _check_models(entries: list[Entry]) -> None:
+    by_job: dict[str, Entry] = {}
+    by_name: dict[str, Entry] = {}
+    for e in entries:
+        r = e.resource
+        if not isinstance(r, ModelResource):
+            continue
+        if r.spec.job in by_job:
+            other = by_job[r.spec.job]
+            e.source.report(codes.MODELS_SHARE_JOB,
+                            f"Models '{other.resource.metadata.name}' and '{r.metadata.name}' both point at job "
+                            f"'{r.spec.job}' (other at {other.source.location(('spec', 'job'))})",
+                            ("spec", "job"), hint="a job produces one fine-tuned model; keep one Model per job")
+        else:
+            by_job[r.spec.job] = e
+        if r.spec.name is None:
+            continue
+        if r.spec.name in by_name:
+            other = by_name[r.spec.name]
+            e.source.report(codes.MODEL_NAME_TWICE,
+                            f"model name '{r.spec.name}' is also given by Model '{other.resource.metadata.name}' "
+                            f"at {other.source.location(('spec', 'name'))}",
+                            ("spec", "name"), hint="give each Model its own name")
+        else:
+            by_name[r.spec.name] = e

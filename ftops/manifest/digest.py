@@ -1,0 +1,30 @@
+"""``Manifest.digest``: one hash for "these exact desired resources", binding saved plans to the manifests.
+
+The sha256 of canonical JSON (sorted keys, no whitespace) of every resource sorted by address. Only what the
+user set counts (``exclude_unset``) and locations never do, so reformatting, comments, reordering documents
+or moving them between files leave the digest unchanged; any change of meaning changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+from ftops.addresses import MANIFEST_KINDS
+from ftops.manifest.schema import Resource
+
+
+def canonical_json(resources: Iterable[Resource]) -> str:
+    docs = sorted(
+        (
+            ((MANIFEST_KINDS[r.kind], r.metadata.name), r.model_dump(mode="json", exclude_unset=True))
+            for r in resources
+        ),
+        key=lambda item: item[0],
+    )
+    return json.dumps([doc for _, doc in docs], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def compute_digest(resources: Iterable[Resource]) -> str:
+    return hashlib.sha256(canonical_json(resources).encode()).hexdigest()

@@ -1,0 +1,214 @@
+"""Loading manifests: files and folders of YAML documents → one validated :class:`Manifest`, or every problem.
+
+Folders are searched recursively for ``*.yaml``/``*.yml`` (sorted; hidden files and folders skipped). Each
+document is composed with node marks kept, checked for its header (apiVersion, kind, metadata.name), run
+through the pydantic schema, matrix-expanded, and finally checked against the other resources and the
+disk. Nothing stops at the first mistake: all diagnostics are collected and raised as one
+:class:`~ftops.errors.ManifestError`, each with ``file:line:column``, the resource address and a hint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ftops.addresses import MANIFEST_KINDS
+from ftops.errors import Location, ManifestError
+from ftops.manifest import codes
+from ftops.manifest._pydantic import report_validation_error
+from ftops.manifest._report import Collector, Source, did_you_mean, dotted
+from ftops.manifest.checks import Entry, check_all
+from ftops.manifest.digest import compute_digest
+from ftops.manifest.matrix import expand
+from ftops.manifest.model import Manifest
+from ftops.manifest.schema import API_VERSION, FileResource, JobResource, ModelResource, Resource
+from ftops.manifest.yamlnodes import Document, Pos, YamlSyntaxError, iter_documents
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+_CLASSES: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource}
+_KIND_ALIASES = {"job": "FineTuningJob", "finetuningjob": "FineTuningJob", "fine-tuning-job": "FineTuningJob",
+                 "dataset": "File", "finetunedmodel": "Model"}
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def discover(paths: Sequence[str | Path], *, root: Path, collector: Collector) -> list[Path]:
+    """The manifest files named by ``paths`` (files as given, folders searched), in a stable order."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw) if Path(raw).is_absolute() else root / raw
+        shown = _shown_path(path, root)
+        if path.is_dir():
+            files = _walk(path)
+            if not files:
+                collector.at(codes.NO_INPUT, f"no manifest files (*.yaml, *.yml) in {shown}", file=shown,
+                             hint="put File, FineTuningJob and Model documents in .yaml files there, or pass a path")
+            found.extend(files)
+        elif path.is_file():
+            found.append(path)
+        else:
+            collector.at(codes.UNREADABLE, "no such file or directory", file=shown,
+                         hint="check the path; manifests default to ./manifests (or `manifests` in ftops.toml)")
+    unique: dict[Path, None] = {}
+    for f in found:
+        unique.setdefault(f.absolute(), None)
+    return list(unique)
+
+
+def _walk(folder: Path) -> list[Path]:
+    files: list[Path] = []
+    for dirpath, dirnames, names in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # prune hidden folders (.git, .ftops)
+        files.extend(Path(dirpath) / n for n in names if n.endswith(MANIFEST_SUFFIXES) and not n.startswith("."))
+    return sorted(files)
+
+
+def _read_text(path: Path, shown: str, collector: Collector) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        collector.at(codes.UNREADABLE, f"cannot read the file: {exc.strerror or exc}", file=shown,
+                     hint="check that the file exists and is readable")
+        return None
+    if b"\x00" in data:
+        collector.at(codes.UNREADABLE, "this is a binary file, not YAML text", file=shown,
+                     hint="manifests are UTF-8 YAML text; remove the file or fix the path")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        collector.at(codes.UNREADABLE, "the file is not valid UTF-8 text", file=shown,
+                     pos=Pos(line, column), hint="save the file as UTF-8")
+        return None
+
+
+def _header(doc: Document, source: Source) -> str | None:
+    """Check apiVersion and kind; return the kind when it is one we can validate."""
+    data: dict[str, Any] = doc.data
+    if "apiVersion" not in data:
+        source.report(codes.API_VERSION, "apiVersion is missing",
+                      hint=f"start the document with apiVersion: {API_VERSION}")
+    elif data["apiVersion"] != API_VERSION:
+        source.report(codes.API_VERSION, f"unsupported apiVersion {data['apiVersion']!r}", ("apiVersion",),
+                      hint=f"use apiVersion: {API_VERSION}")
+    kind = data.get("kind")
+    if kind in _CLASSES:
+        return str(kind)
+    choices = list(_CLASSES)
+    if kind is None:
+        source.report(codes.UNKNOWN_KIND, "kind is missing", hint=f"add kind: one of {', '.join(choices)}")
+        return None
+    guess = _KIND_ALIASES.get(str(kind).lower()) or did_you_mean(kind, choices)
+    hint = f"did you mean '{guess}'?" if guess else f"use one of: {', '.join(choices)}"
+    source.report(codes.UNKNOWN_KIND, f"unknown kind {kind!r}", ("kind",), hint=hint)
+    return None
+
+
+def _address(data: dict[str, Any]) -> str | None:
+    kind, meta = data.get("kind"), data.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if kind in MANIFEST_KINDS and isinstance(name, str):
+        return f"{MANIFEST_KINDS[kind]}.{name}"
+    return None
+
+
+def _parse_document(doc: Document, shown: str, collector: Collector) -> Resource | None:
+    source = Source(shown, doc, None, collector)
+    if not isinstance(doc.data, dict):
+        what = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__}"
+        source.report(codes.NOT_A_MAPPING, f"a manifest document must be a mapping, not {what}",
+                      hint="each document (separated by ---) needs apiVersion, kind, metadata and spec keys")
+        return None
+    source.address = _address(doc.data)
+    for path, first, again in doc.duplicate_keys:
+        collector.at(codes.DUPLICATE_KEY, f"key '{dotted(path)}' is given twice (first at line {first.line})",
+                     file=shown, pos=again, address=source.address, hint="remove one; YAML would keep only the last")
+    for _path, pos in doc.bad_keys:
+        collector.at(codes.WRONG_TYPE, "a mapping key must be plain text", file=shown, pos=pos,
+                     address=source.address, hint="write keys as plain words, e.g. learning_rate:")
+    kind = _header(doc, source)
+    data = dict(doc.data)
+    if "location" in data:  # a loader-owned field: users may not set it
+        source.report(codes.UNKNOWN_FIELD, "unknown field 'location' in the document", ("location",), key=True,
+                      hint="allowed fields here: apiVersion, kind, metadata, spec")
+        del data["location"]
+    if kind is None:
+        return None
+    if source.address:
+        collector.broken.add(source.address)  # until it validates: references to it are not "dangling"
+    data["apiVersion"] = API_VERSION  # already reported above; don't report it twice through pydantic
+    model = _CLASSES[kind]
+    try:
+        resource = model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            report_validation_error(err, model, source)
+        return None
+    if doc.duplicate_keys or doc.bad_keys or doc.data.get("apiVersion") != API_VERSION:
+        return None
+    collector.broken.discard(str(source.address))
+    located = resource.model_copy(update={"location": Location(shown, doc.start.line, doc.start.column)})
+    assert isinstance(located, (FileResource, JobResource, ModelResource))
+    return located
+
+
+def _field_locations(entries: list[Entry]) -> dict[str, dict[str, Location]]:
+    out: dict[str, dict[str, Location]] = {}
+    for e in entries:
+        doc = e.source.doc
+        out[e.address] = {
+            dotted(path): Location(e.source.file, pos.line, pos.column) for path, pos in doc.values.items() if path
+        }
+    return out
+
+
+def load_manifests(paths: Sequence[str | Path], *, root: Path) -> Manifest:
+    """Load and validate every manifest under ``paths`` (relative ones against ``root``).
+
+    Raises one :class:`ManifestError` carrying every problem found; nothing is partially loaded.
+    """
+    root = Path(root).absolute()
+    collector = Collector()
+    entries: list[Entry] = []
+    document_count = 0
+    for path in discover(paths, root=root, collector=collector):
+        shown = _shown_path(path, root)
+        text = _read_text(path, shown, collector)
+        if text is None:
+            continue
+        try:
+            for doc in iter_documents(text):
+                document_count += 1
+                resource = _parse_document(doc, shown, collector)
+                if resource is None:
+                    continue
+                # Matrix jobs share their document's Source: a problem in it is reported once, at job.<name>.
+                source = Source(shown, doc, f"{MANIFEST_KINDS[resource.kind]}.{resource.metadata.name}", collector)
+                expanded = expand(resource, source) if isinstance(resource, JobResource) else [resource]
+                if not expanded:
+                    collector.broken.add(str(source.address))
+                entries.extend(Entry(r, source, path.parent) for r in expanded)
+        except YamlSyntaxError as exc:
+            collector.at(codes.YAML_SYNTAX, f"invalid YAML: {exc.message}", file=shown, pos=exc.pos,
+                         hint="check indentation, colons and quotes at that line (tabs are not allowed)")
+    if not collector.diagnostics and document_count == 0:
+        shown_paths = ", ".join(str(p) for p in paths) or "."
+        collector.at(codes.NO_INPUT, "no manifest documents found", file=shown_paths,
+                     hint="add File, FineTuningJob and Model documents (see `ftops schema` or examples/manifests)")
+    check_all(entries, root=root, broken=collector.broken)
+    if collector.diagnostics:
+        raise ManifestError(collector.diagnostics)
+    resources = tuple(e.resource for e in entries)
+    return Manifest(root=root, resources=resources, digest=compute_digest(resources),
+                    field_locations=_field_locations(entries))
