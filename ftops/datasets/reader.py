@@ -63,7 +63,8 @@ def parse_line(number: int, raw: bytes | None, size: int, max_line_bytes: int = 
     """Turn one raw line into a JSON value or a problem; never raises."""
     line = RawLine(number, size)
     if raw is None:
-        line.problem = ("E107", f"line is longer than {max_line_bytes // (1024 * 1024)} MiB; not read")
+        limit = f"{max_line_bytes // 2**20} MiB" if max_line_bytes >= 2**20 else f"{max_line_bytes} bytes"
+        line.problem = ("E107", f"line is longer than {limit}; not read")
         return line
     if number == 1 and raw.startswith(_BOM):
         line.problem = ("E108", "the file starts with a UTF-8 byte order mark (BOM), which JSON does not allow")

@@ -23,7 +23,7 @@ from typing import Any
 from ftops.datasets.rules_instruct import messages_of, only_last, tools_of
 
 # UTF-8 bytes per text token, measured on hh-rlhf with v3 SentencePiece (see docs/benchmarks.md).
-ESTIMATE_BYTES_PER_TOKEN = 3.6
+ESTIMATE_BYTES_PER_TOKEN = 4.2
 
 
 @dataclass(frozen=True)
