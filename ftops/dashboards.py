@@ -154,7 +154,7 @@ def _table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[st
         widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
         lines = [title] if title else []
         for cells in [list(headers), *rows]:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+            lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
         return "\n".join(lines)
     table = Table(title=title, title_justify="left", header_style="bold")
     for h in headers:

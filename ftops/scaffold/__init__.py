@@ -9,7 +9,6 @@ schema so completion works offline and matches the installed ftops.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -56,20 +55,14 @@ def _merge_lines(existing: str, ours: str) -> str | None:
 
 def template_text(name: str) -> str:
     """The text of one template, e.g. ``template_text("workflow.yml")``."""
-    return resources.files("ftops.scaffold").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("ftops.scaffold").joinpath(f"templates/{name}").read_text(encoding="utf-8")
 
 
 def manifest_schema_text() -> str:
     """The JSON Schema of manifest documents, as ``ftops schema`` prints it."""
-    # TODO(switch to the manifest package's schema function once it lands)
-    from typing import Annotated
+    from ftops.manifest.json_schema import render_schema
 
-    from pydantic import Field, TypeAdapter
-
-    from ftops.manifest.schema import Resource
-
-    schema = TypeAdapter(Annotated[Resource, Field(discriminator="kind")]).json_schema()
-    return json.dumps(schema, indent=2) + "\n"
+    return render_schema()
 
 
 def planned_files() -> dict[str, str]:

@@ -20,7 +20,7 @@ BAD = '{"messages": [{"role": "user", "content": "no answer"}]}\n'
 
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A project dir whose embedded API holds: a finished job (+ its model, archived twin), a failed one, a parked one."""
+    """A project whose embedded API holds: a finished job (+ model), an older one (archived), a failed, a parked."""
     for var in ("FTOPS_ENDPOINT", "MISTRAL_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
