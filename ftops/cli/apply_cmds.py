@@ -1,9 +1,233 @@
-"""CLI commands: apply_cmds (owned by one issue; see the module list in ftops/cli/__init__.py)."""
+"""CLI commands ``apply``, ``wait``, ``status`` and ``import``: parse → ftops.apply → report → exit code.
+
+``apply`` holds the run lock for the whole run, resolves intents left open by an interrupted run BEFORE
+anything else, then plans (or checks a saved plan), asks for confirmation (``--auto-approve`` in CI) and
+executes. Ctrl-C stops issuing new calls, lets in-flight ones finish, and exits 130 with what is left.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
 import click
+
+from ftops.apply.adopt import resolve_open_intents
+from ftops.apply.pipeline import compute_plan, load_project, render_plan
+from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, preflight
+from ftops.apply.status import aligned, status_rows, text_table
+from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs
+from ftops.cli._session import open_session, pass_settings
+from ftops.errors import ApplyError, FtopsError
+from ftops.settings import Settings
+from ftops.state.lockfile import read_lock
+from ftops.state.runlock import RunLock
+from ftops.state.store import LockStore
+
+PLAN_SNIFF_BYTES = 4096
+
+
+def _plain() -> bool:
+    """CI (CI=true) or no TTY: line-oriented output, no colours, no live displays."""
+    return os.environ.get("CI", "").lower() in ("true", "1") or not sys.stdout.isatty()
+
+
+def _color() -> bool:
+    root = click.get_current_context().find_root().obj
+    no_color = bool(root.get("no_color")) if isinstance(root, dict) else False
+    return not (no_color or _plain())
+
+
+def _is_plan_file(arg: str) -> bool:
+    path = Path(arg)
+    if not path.is_file():
+        return False
+    try:
+        head = path.read_bytes()[:PLAN_SNIFF_BYTES].lstrip()
+    except OSError:
+        return False
+    return head.startswith(b"{") and b'"format_version"' in head
+
+
+@contextmanager
+def _sigint_stops(stop: threading.Event, echo: Callable[[str], None]) -> Iterator[None]:
+    """First Ctrl-C: stop scheduling, finish in-flight calls. Second: stop now (the lock is still consistent)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        echo("Interrupt received: finishing the calls in flight, starting nothing new (Ctrl-C again to abort).")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@click.command("apply")
+@click.argument("args", nargs=-1, metavar="[PLANFILE] [PATHS]...")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--wait", "wait_jobs", is_flag=True, help="Follow started jobs to the end, then name their models.")
+@click.option("--parallelism", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Independent changes run at the same time.")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds to wait for validation (before a start) and, with --wait, for jobs to finish.")
+@click.option("--target", "targets", multiple=True, metavar="ADDRESS", help="Only these addresses (and deps).")
+@pass_settings
+def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wait_jobs: bool, parallelism: int,
+              timeout: float, targets: tuple[str, ...]) -> None:
+    """Make the fine-tuning resources match the manifests (or apply a saved plan)."""
+    plan_path = args[0] if args and _is_plan_file(args[0]) else None
+    paths = args[1:] if plan_path else args
+    options = ApplyOptions(parallelism=parallelism, wait=wait_jobs, timeout=timeout,
+                           live_display=wait_jobs and not _plain())
+    echo = click.echo
+    with open_session(settings, echo=echo) as session, RunLock.hold(settings.state_dir, "apply") as runlock:
+        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+        resolve_open_intents(session.client, store, echo=echo)
+        manifest = load_project(settings, paths)
+        current = store.lock if store.exists else None
+        if plan_path is not None:
+            from ftops.plan.planfile import check_plan_applicable, load_plan
+
+            plan = load_plan(Path(plan_path))
+            check_plan_applicable(plan, current, manifest.digest, settings.endpoint_identity)
+        else:
+            plan = compute_plan(settings, session.client, current, manifest, targets=targets)
+        if not plan.changes:
+            echo("No changes. Your fine-tuning resources match the manifests.")
+            return
+        render_plan(plan, echo, color=_color())
+        preflight(plan)
+        if plan_path is None and not auto_approve:
+            _confirm()
+        stop = threading.Event()
+        with _sigint_stops(stop, echo):
+            report = execute_plan(plan, client=session.client, store=store, root=settings.root, echo=echo,
+                                  stop=stop, options=options, checkpoint=runlock.check)
+        for line in report.summary():
+            echo(line, err=line.startswith("Error"))
+        code = report.exit_code
+    if code:
+        sys.exit(code if code == EXIT_INTERRUPTED else 1)
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise ApplyError(
+            "refusing to apply without confirmation: no terminal to ask on",
+            hint="review the plan above and pass --auto-approve (CI), or apply a saved plan: "
+            "ftops plan -o plan.json && ftops apply plan.json",
+        )
+    if not click.confirm("Apply these changes?", default=False):
+        click.echo("Apply cancelled; nothing was changed.")
+        sys.exit(1)
+
+
+@click.command("wait")
+@click.argument("addresses", nargs=-1, metavar="[ADDRESS]...")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Give up after this many seconds (exit 1).")
+@pass_settings
+def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> None:
+    """Follow tracked jobs until they finish (all active ones, or the given addresses)."""
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "wait"):
+        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+        resources = store.lock.resources
+        unknown = [a for a in addresses if a not in resources or resources[a].kind != "job"]
+        if unknown:
+            raise FtopsError(f"not a tracked job: {', '.join(unknown)}", hint="`ftops status` lists tracked jobs")
+        chosen = addresses or tuple(a for a, r in resources.items()
+                                    if r.kind == "job" and r.status not in {"SUCCESS", "FAILED", "CANCELLED",
+                                                                            "FAILED_VALIDATION"})
+        if not chosen:
+            click.echo("No active jobs to wait for.")
+            return
+        stop = threading.Event()
+        display = LiveDisplay() if not _plain() else PlainDisplay(click.echo)
+        with _sigint_stops(stop, click.echo):
+            result = follow_jobs(session.client, store, {a: resources[a].remote_id for a in sorted(chosen)},
+                                 timeout=timeout, stop=stop, display=display)
+        for address, job in sorted(result.jobs.items()):
+            click.echo(f"{address}: {job.status}" + (f" → {job.fine_tuned_model}" if job.fine_tuned_model else ""))
+        if result.jobs and not result.failed and not result.timed_out and not result.interrupted:
+            click.echo("Run ftops apply to name the new models.")
+        code = EXIT_INTERRUPTED if result.interrupted else 1 if result.failed or result.timed_out else 0
+        for address in result.timed_out:
+            click.echo(f"Error: {address}: still running after {timeout:.0f} s", err=True)
+    if code:
+        sys.exit(code)
+
+
+@click.command("status")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_settings
+def status_cmd(settings: Settings, fmt: str) -> None:
+    """Every tracked resource with its live status (one snapshot of list calls)."""
+    from ftops.live import fetch_snapshot
+
+    echo: Callable[[str], None] = (lambda s: click.echo(s, err=True)) if fmt == "json" else click.echo
+    with open_session(settings, echo=echo) as session:
+        lock = read_lock(settings.lock_path)
+        rows = status_rows(lock, fetch_snapshot(session.client, lock=lock)) if lock else []
+    if fmt == "json":
+        payload: dict[str, Any] = {"format_version": "1.0", "endpoint": settings.endpoint_identity,
+                                   "resources": [r.as_json() for r in rows]}
+        click.echo(json.dumps(payload, indent=2, sort_keys=True))
+        return
+    if not rows:
+        click.echo("Nothing is tracked yet: run ftops plan / ftops apply.")
+        return
+    table = text_table(rows)
+    if _plain():
+        for line in aligned(table):
+            click.echo(line)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    rich_table = Table(*table[0])
+    for row in table[1:]:
+        rich_table.add_row(*row)
+    Console(no_color=not _color()).print(rich_table)
+
+
+@click.command("import")
+@click.argument("address")
+@click.argument("remote_id", metavar="ID")
+@pass_settings
+def import_cmd(settings: Settings, address: str, remote_id: str) -> None:
+    """Adopt an existing file, job or model into the lock (checked against the manifests)."""
+    from ftops.apply.importer import import_resource
+    from ftops.desired import build_desired
+    from ftops.hashing import HashCache
+
+    manifest = load_project(settings)
+    cache = HashCache.load(settings.state_dir / "hashes.json")
+    desired = build_desired(manifest, hashes=cache, tokens=None)
+    cache.save()
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "import"):
+        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+        result = import_resource(session.client, store, desired, address, remote_id)
+    for warning in result.warnings:
+        click.echo(f"Warning: {result.address}: {warning}", err=True)
+    click.echo(f"Imported {result.resource.remote_id} as {result.address}.")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
+    for command in (apply_cmd, wait_cmd, status_cmd, import_cmd):
+        group.add_command(command)
