@@ -18,6 +18,8 @@ from ftops.plan.model import Action, FieldChange
 from ftops.state.model import LockedResource
 
 ON_REMOVE_DEFAULT = "archive"
+# A job in one of these states will never produce a fine-tuned model.
+NO_MODEL = frozenset({"FAILED", "FAILED_VALIDATION", "CANCELLED", "CANCELLATION_REQUESTED"})
 
 
 def plan_models(ctx: PlanContext) -> None:
@@ -52,19 +54,18 @@ def _plan_model(ctx: PlanContext, m: DesiredModel) -> None:
     old = ctx.live.models.get(entry.remote_id) if entry is not None else None
     # The tracked model came from an earlier job: supersede it once the current job is a different one.
     superseded = target is not None or old is None or old.job is None or old.job != job_id
-    if entry is not None and old is not None and target != entry.remote_id and superseded:
-        _supersede(ctx, m, entry.remote_id, old, waiting=target is None)
+    promoting = entry is not None and old is not None and target != entry.remote_id and superseded
     if target is None:
         _plan_pending(ctx, m, status, promoting=entry is not None)
-        return
-    live = ctx.live.models.get(target)
-    if live is None:
-        if entry is not None and entry.remote_id == target:
-            ctx.observe_drift(m.address, target, "the fine-tuned model was deleted outside ftops; it cannot be "
-                              "recreated without training again (remove the Model, or change its job's spec)")
-        return
-    tracked = entry is not None and entry.remote_id == target
-    _plan_fields(ctx, m, live, entry if tracked else None)
+    elif (live := ctx.live.models.get(target)) is not None:
+        tracked = entry is not None and entry.remote_id == target
+        _plan_fields(ctx, m, live, entry if tracked else None)
+    elif entry is not None and entry.remote_id == target:
+        ctx.observe_drift(m.address, target, "the fine-tuned model was deleted outside ftops; it cannot be "
+                          "recreated without training again (remove the Model, or change its job's spec)")
+    # After the new model took the name, so the name never disappears from the account in between.
+    if promoting and entry is not None and old is not None and status not in NO_MODEL:
+        _supersede(ctx, m, entry.remote_id, old, waiting=target is None)
 
 
 def _supersede(ctx: PlanContext, m: DesiredModel, old_id: str, old: RemoteModel, *, waiting: bool) -> None:
@@ -78,7 +79,7 @@ def _supersede(ctx: PlanContext, m: DesiredModel, old_id: str, old: RemoteModel,
 
 def _plan_pending(ctx: PlanContext, m: DesiredModel, status: str | None, *, promoting: bool) -> None:
     """The job has no fine-tuned model yet (new, replaced or still training): plan what apply does once it has."""
-    if status in {"FAILED", "FAILED_VALIDATION", "CANCELLED", "CANCELLATION_REQUESTED"}:
+    if status in NO_MODEL:
         return  # this job will never produce a model; the job's own report says why
     when = f"once {m.job} has produced its fine-tuned model"
     lead = f"promote: {m.job}'s new fine-tuned model takes over" if promoting else "the model of a new job"
