@@ -220,3 +220,15 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         validate_path(tmp_path / "nope.jsonl")
     with pytest.raises(DatasetError, match="directory"):
         validate_path(tmp_path)
+
+
+def test_every_code_is_documented() -> None:
+    import re
+
+    from ftops.datasets.codes import CODES
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "dataset-errors.md").read_text()
+    documented = set(re.findall(r"^\| ([EW]\d{3}) \|", doc, flags=re.M))
+    assert documented == set(CODES)
+    emitted = {code for _, _, code in CASES if code} | {code for _, _, code in LINE_CASES}
+    assert emitted <= set(CODES)
