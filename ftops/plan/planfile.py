@@ -1,4 +1,4 @@
-"""Saved plan files (``ftops plan -out plan.json`` → ``ftops apply plan.json``): single-use and bound.
+"""Saved plan files (``ftops plan -o plan.json`` → ``ftops apply plan.json``): single-use and bound.
 
 A saved plan records the endpoint, the lock's lineage and serial at planning time and the manifest digest.
 :func:`check_plan_applicable` refuses it when any of these moved, when it was already applied (the lock
@@ -22,7 +22,7 @@ from ftops.state.lockfile import json_problem
 from ftops.state.model import LockFile
 from ftops.state.secrets import secret_paths
 
-_REPLAN = "run `ftops plan -out <file>` again and apply the new plan"
+_REPLAN = "run `ftops plan -o <file>` again and apply the new plan"
 
 
 def dump_plan(plan: Plan) -> str:
@@ -70,7 +70,7 @@ def load_plan(path: Path) -> Plan:
         raise PlanFileError(
             "this is not an ftops plan file",
             where=str(path),
-            hint="pass the file written by `ftops plan -out <file>`",
+            hint="pass the file written by `ftops plan -o <file>`",
         )
     version = raw.get("format_version")
     current = _major(PLAN_FORMAT_VERSION)

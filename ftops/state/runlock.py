@@ -16,10 +16,11 @@ import getpass
 import json
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -192,9 +193,10 @@ class RunLock:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         *,
         renew_every: float | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> Iterator[RunLock]:
         """Acquire, renew every ``lease_seconds / 3`` in a background thread, release on exit."""
-        held = acquire(state_dir, operation, lease_seconds)
+        held = acquire(state_dir, operation, lease_seconds, notify=notify)
         stop = threading.Event()
         interval = renew_every if renew_every is not None else lease_seconds / 3
 
@@ -281,8 +283,29 @@ def _held_error(path: Path, holder: RunLockInfo) -> RunLockHeld:
     return RunLockHeld(message, where=str(path), hint=hint)
 
 
-def acquire(state_dir: Path, operation: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> RunLock:
-    """Take the run lock or raise :class:`RunLockHeld` naming the holder (takes over a dead local holder)."""
+def _to_stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def takeover_note(dead: RunLockInfo) -> str:
+    return (
+        f"Note: took over the run lock {dead.id} left by {dead.owner.describe()} (`{dead.operation}` since "
+        f"{dead.created_at}): that process is no longer running on this host."
+    )
+
+
+def acquire(
+    state_dir: Path,
+    operation: str,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    *,
+    notify: Callable[[str], None] | None = None,
+) -> RunLock:
+    """Take the run lock or raise :class:`RunLockHeld` naming the holder.
+
+    A lock left by a dead process on this host is taken over; ``notify`` (default: stderr) is told so.
+    """
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     path = lock_path(state_dir)
@@ -290,6 +313,8 @@ def acquire(state_dir: Path, operation: str, lease_seconds: float = DEFAULT_LEAS
     for _ in range(3):  # create; or remove a dead holder and create again (bounded: others may race us)
         info = _new_info(operation, lease_seconds)
         if _try_create(path, info):
+            if took_over is not None:
+                (notify or _to_stderr)(takeover_note(took_over))
             return RunLock(path, info, took_over=took_over)
         holder = read_run_lock(state_dir)
         if holder is None:

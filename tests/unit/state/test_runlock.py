@@ -109,8 +109,10 @@ def test_force_unlock_needs_the_exact_id(tmp_path: Path) -> None:
 @posix_only
 def test_dead_local_holder_is_taken_over(tmp_path: Path) -> None:
     old_id = _write_lock(tmp_path, host=socket.gethostname(), pid=_dead_pid(), lease_expires_at="2024-01-01T00:10:00Z")
-    held = acquire(tmp_path, "apply")
+    notes: list[str] = []
+    held = acquire(tmp_path, "apply", notify=notes.append)
     assert held.took_over is not None and held.took_over.id == old_id
+    assert len(notes) == 1 and old_id in notes[0] and "no longer running" in notes[0]
     assert read_run_lock(tmp_path).id == held.id  # type: ignore[union-attr]
     held.release()
 
