@@ -22,6 +22,8 @@ _KEY_SHAPES = (
     # Mistral API keys: 32 alphanumerics. Requiring upper AND lower case keeps hex digests out.
     re.compile(r"^(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{32}$"),
 )
+# Placeholders that say "a secret goes here" without being one: masks and environment-variable references.
+_PLACEHOLDER = re.compile(r"^(\*+|<?redacted>?|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)$", re.IGNORECASE)
 _MIN_SECRET_LEN = 8  # shorter env values ("1", "true") would match everything
 
 
@@ -49,7 +51,7 @@ def secret_paths(tree: object, *, environ: Mapping[str, str] | None = None) -> l
     known = env_secret_values(environ)
     found: list[str] = []
     for path, key, value in _walk(tree, ""):
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or _PLACEHOLDER.match(value):
             continue
         if (
             (key is not None and _SECRET_KEY_NAME.search(key))
