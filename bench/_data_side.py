@@ -1,0 +1,52 @@
+"""One side of bench_validate.py, run in its own process so its peak RSS (ru_maxrss) is its own.
+
+``ours FILE``: ftops' validate_path (no token counting). ``baseline FILE``: every line parsed with
+json.loads and mistral-common's own request model and V3 finetuning validator. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def ours(path: str) -> tuple[int, int]:
+    from ftops.datasets import validate_path
+
+    report = validate_path(path, count_tokens=False)
+    return report.total_lines, report.valid_lines
+
+
+def baseline(path: str) -> tuple[int, int]:
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+    from mistral_common.protocol.instruct.validator import MistralRequestValidatorV3, ValidationMode
+
+    validator = MistralRequestValidatorV3(ValidationMode("finetuning"))
+    total = valid = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            total += 1
+            try:
+                row = json.loads(raw)
+                request = ChatCompletionRequest.from_openai(row["messages"], tools=row.get("tools"))
+                validator.validate_messages(request.messages)
+                validator._validate_tools(request.tools or [])
+            except Exception:  # the baseline's verdict: anything it raises rejects the line
+                continue
+            valid += 1
+    return total, valid
+
+
+def main() -> None:
+    side, path = sys.argv[1], sys.argv[2]
+    start = time.perf_counter()
+    total, valid = (ours if side == "ours" else baseline)(path)
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"side": side, "seconds": seconds, "lines": total, "valid": valid, "peak_rss_mb": peak_kb / 1024}))
+
+
+if __name__ == "__main__":
+    main()
