@@ -1,0 +1,103 @@
+"""A tiny ftops project on disk (2 files, 2 jobs, 1 model) and helpers to run the CLI against a local API.
+
+Shared by the apply e2e tests and the reliability tests; kept small so each apply takes about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SECRET_KEY = "sk-test-SECRET-7f3a9c1e5b2d4f6a8c0e"
+WANDB_SECRET = "wandbSECRET" + "0123456789abcdef0123456789ab"  # 40 characters
+
+MANIFEST = """\
+apiVersion: ftops/v1
+kind: File
+metadata: {name: train}
+spec: {path: ../data/train.jsonl}
+---
+apiVersion: ftops/v1
+kind: File
+metadata: {name: valid}
+spec: {path: ../data/valid.jsonl}
+---
+apiVersion: ftops/v1
+kind: FineTuningJob
+metadata: {name: support-a}
+spec:
+  model: open-mistral-7b
+  training_files: [{file: train}]
+  validation_files: [valid]
+  hyperparameters: {training_steps: 2, learning_rate: 0.0001}
+  state: STATE_A
+---
+apiVersion: ftops/v1
+kind: FineTuningJob
+metadata: {name: support-b}
+spec:
+  model: open-mistral-7b
+  training_files: [{file: train, weight: 2}]
+  hyperparameters: {training_steps: 3}
+  state: STATE_B
+"""
+
+
+def _rows(n: int, tag: str) -> str:
+    lines = []
+    for i in range(n):
+        lines.append(json.dumps({"messages": [
+            {"role": "user", "content": f"{tag} question {i}: how do I reset my password?"},
+            {"role": "assistant", "content": f"Open Settings, choose Security, then Reset password ({tag} {i})."},
+        ]}))
+    return "\n".join(lines) + "\n"
+
+
+def make_project(root: Path, *, state_a: str = "created", state_b: str = "created", extra: str = "") -> Path:
+    (root / "manifests").mkdir(parents=True, exist_ok=True)
+    (root / "data").mkdir(exist_ok=True)
+    (root / "data" / "train.jsonl").write_text(_rows(12, "train"))
+    (root / "data" / "valid.jsonl").write_text(_rows(4, "valid"))
+    text = MANIFEST.replace("STATE_A", state_a).replace("STATE_B", state_b)
+    (root / "manifests" / "project.yaml").write_text(text + extra)
+    return root
+
+
+def api_env(url: str, key: str = SECRET_KEY) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FTOPS_ENDPOINT", "MISTRAL_API_KEY", "CI")}
+    env.update(FTOPS_ENDPOINT=url, MISTRAL_API_KEY=key, CI="true", NO_COLOR="1")
+    return env
+
+
+def run_cli(root: Path, url: str, *args: str, timeout: float = 60.0, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ftops", "-C", str(root), *args],
+        env=env or api_env(url), capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def admin(url: str, method: str, path: str, body: Any = None, key: str = SECRET_KEY) -> Any:
+    response = httpx.request(method, f"{url}{path}", json=body, headers={"Authorization": f"Bearer {key}"},
+                             timeout=10.0)
+    response.raise_for_status()
+    return response.json()
+
+
+def list_all(url: str, what: str, key: str = SECRET_KEY) -> list[dict[str, Any]]:
+    path = {"files": "/v1/files", "jobs": "/v1/fine_tuning/jobs"}[what]
+    out: list[dict[str, Any]] = []
+    page = 0
+    while True:
+        data = httpx.get(f"{url}{path}", params={"page": page, "page_size": 100},
+                         headers={"Authorization": f"Bearer {key}"}, timeout=10.0).json()
+        out.extend(data.get("data") or [])
+        if len(out) >= int(data.get("total") or 0) or not data.get("data"):
+            return out
+        page += 1
