@@ -72,7 +72,8 @@ def _supersede(ctx: PlanContext, m: DesiredModel, old_id: str, old: RemoteModel,
     if old.archived:
         return
     reason = f"superseded: {m.job} has a new fine-tuned model, so the previous one is archived"
-    ctx.add(m.address, Action.ARCHIVE, remote_id=old_id, before={"archived": False}, after={"archived": True},
+    ctx.add(m.address, Action.ARCHIVE, remote_id=old_id, before={"archived": False},
+            after={"job": m.job, "archived": True},
             depends_on=[m.job] if waiting else [], reasons=[reason] + (
                 [f"waits until {m.job} has produced its new model"] if waiting else []))
 

@@ -1,0 +1,67 @@
+"""A Plan as a pull-request comment (``ftops plan --format markdown``).
+
+The CI workflow posts it as a *sticky* comment: it finds its previous comment by the hidden marker
+``<!-- ftops-plan -->`` on the first line and edits it in place. Layout: a one-line verdict, a warning when
+objects changed outside ftops, a table of the changes with their cost, and the full text plan folded in a
+``<details>`` block (as a ``diff`` code block so GitHub colours ``+``/``-`` lines).
+"""
+
+from __future__ import annotations
+
+from ftops.plan.model import Action, Change, Plan
+from ftops.render.text import NO_CHANGES, SYMBOLS, money, render_text, summary_line
+
+MARKER = "<!-- ftops-plan -->"
+# GitHub rejects comments above 65,536 characters; keep room for the table and the marker.
+MAX_DETAILS_CHARS = 50_000
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _cost_cell(change: Change) -> str:
+    if change.cost is None or change.cost.cost is None or change.action not in (Action.START, Action.CREATE,
+                                                                                 Action.REPLACE):
+        return ""
+    amount = money(change.cost.cost, change.cost.currency)
+    if change.action is not Action.START:
+        return f"({amount} once started)"
+    return f"{amount} ({'API quote' if change.cost.source == 'api' else 'estimate'})"
+
+
+def render_markdown(plan: Plan) -> str:
+    lines = [MARKER]
+    verdict = summary_line(plan) if plan.changes else NO_CHANGES
+    lines += [f"### ftops plan — {verdict}", ""]
+    lines.append(f"Endpoint `{plan.endpoint}` · lock serial {plan.lock_serial}"
+                 + (f" (lineage `{plan.lock_lineage[:8]}`)" if plan.lock_lineage else " (no lock file yet)")
+                 + f" · manifests `{plan.manifest_digest[:12]}`")
+    lines.append("")
+    if plan.drift:
+        lines += ["> [!WARNING]", f"> **{len(plan.drift)} object(s) changed outside ftops**", ">"]
+        lines += [f"> - `{o.address}`: {_cell(o.message)}" for o in plan.drift]
+        lines.append("")
+    for error in plan.errors:
+        lines += ["> [!CAUTION]", f"> {_cell(error)}", ""]
+    if plan.changes:
+        lines += ["| | Resource | Action | Why | Cost |", "|---|---|---|---|---|"]
+        for c in plan.changes:
+            why = c.reasons[0] if c.reasons else ""
+            lines.append(f"| `{SYMBOLS[c.action]}` | `{c.address}` | {c.action.value} | {_cell(why)} | "
+                         f"{_cost_cell(c)} |")
+        lines.append("")
+        if plan.total_cost() > 0:
+            lines += [f"**Estimated training cost of this plan: {money(plan.total_cost())}** (starts only; created "
+                      "jobs park in VALIDATED at no cost).", ""]
+    if plan.progress:
+        lines += ["<details><summary>Progress since last apply</summary>", ""]
+        lines += [f"- `{o.address}`: {_cell(o.message)}" for o in plan.progress]
+        lines += ["", "</details>", ""]
+    if plan.changes:
+        details = render_text(plan, color=False)
+        if len(details) > MAX_DETAILS_CHARS:
+            details = details[:MAX_DETAILS_CHARS] + "\n… (truncated: run `ftops plan` locally for the rest)\n"
+        lines += ["<details><summary>Full plan</summary>", "", "```diff", details.rstrip("\n"), "```", "",
+                  "</details>", ""]
+    return "\n".join(lines)

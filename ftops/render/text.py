@@ -1,0 +1,229 @@
+"""A Plan as text, in Terraform's idiom: one block per change with a symbol, per-field ``# forces replacement``,
+a cost line per job, separate sections for drift and progress, and a one-line footer.
+
+Symbols: ``+`` upload/create, ``=`` adopt, ``▶`` start, ``■`` cancel, ``-/+`` replace, ``~`` update, ``⇣``
+archive, ``⇡`` unarchive, ``-`` delete, ``⊘`` forget. Colours come from rich and only on a terminal; CI, a pipe
+or ``--no-color`` get the same text without escape codes (``color=False``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from ftops.plan.model import Action, Change, Cost, Plan
+
+SYMBOLS: dict[Action, str] = {
+    Action.UPLOAD: "+",
+    Action.CREATE: "+",
+    Action.ADOPT: "=",
+    Action.START: "▶",
+    Action.CANCEL: "■",
+    Action.REPLACE: "-/+",
+    Action.UPDATE: "~",
+    Action.ARCHIVE: "⇣",
+    Action.UNARCHIVE: "⇡",
+    Action.DELETE: "-",
+    Action.FORGET: "⊘",
+    Action.NOOP: " ",
+}
+STYLES: dict[Action, str] = {
+    Action.UPLOAD: "green",
+    Action.CREATE: "green",
+    Action.ADOPT: "cyan",
+    Action.START: "yellow",
+    Action.CANCEL: "red",
+    Action.REPLACE: "magenta",
+    Action.UPDATE: "yellow",
+    Action.ARCHIVE: "red",
+    Action.UNARCHIVE: "yellow",
+    Action.DELETE: "red",
+    Action.FORGET: "dim",
+    Action.NOOP: "dim",
+}
+HEADLINES: dict[Action, str] = {
+    Action.UPLOAD: "will be uploaded",
+    Action.CREATE: "will be created (auto_start=false: it parks in VALIDATED, no training cost yet)",
+    Action.ADOPT: "will be adopted (an existing object is recorded in the lock; nothing is written)",
+    Action.START: "will be started (training is billed)",
+    Action.CANCEL: "will be cancelled",
+    Action.REPLACE: "must be replaced (a new job)",
+    Action.UPDATE: "will be updated in-place",
+    Action.ARCHIVE: "will be archived",
+    Action.UNARCHIVE: "will be unarchived",
+    Action.DELETE: "will be deleted",
+    Action.FORGET: "will be forgotten (removed from the lock; the remote object is left alone)",
+    Action.NOOP: "is up to date",
+}
+# Footer order and wording: "Plan: 1 to upload, 2 to create, ..."
+SUMMARY_ORDER: tuple[Action, ...] = (
+    Action.UPLOAD,
+    Action.ADOPT,
+    Action.CREATE,
+    Action.REPLACE,
+    Action.START,
+    Action.UPDATE,
+    Action.CANCEL,
+    Action.ARCHIVE,
+    Action.UNARCHIVE,
+    Action.DELETE,
+    Action.FORGET,
+)
+NO_CHANGES = "No changes. Your fine-tuning resources match the manifests."
+# Which `after` keys a creating change shows, in this order.
+_SHOWN = {
+    "file": ("path", "filename", "bytes", "sha256"),
+    "job": ("model", "job_type", "training_files", "validation_files", "hyperparameters", "suffix",
+            "integrations", "classifier_targets", "state"),
+    "model": ("job", "name", "description", "archived"),
+}
+
+
+def money(amount: float, currency: str = "USD") -> str:
+    return f"${amount:,.2f}" if currency == "USD" else f"{amount:,.2f} {currency}"
+
+
+def summary_counts(plan: Plan) -> dict[Action, int]:
+    counts: dict[Action, int] = {}
+    for change in plan.changes:
+        counts[change.action] = counts.get(change.action, 0) + 1
+    return {a: counts[a] for a in SUMMARY_ORDER if a in counts}
+
+
+def summary_line(plan: Plan) -> str:
+    parts = [f"{n} to {action.value}" for action, n in summary_counts(plan).items()]
+    line = "Plan: " + ", ".join(parts) + "."
+    started = [c for c in plan.changes if c.action is Action.START and c.cost and c.cost.cost is not None]
+    if started:
+        currency = started[0].cost.currency if started[0].cost else "USD"
+        noun = "job" if len(started) == 1 else "jobs"
+        line += f" Estimated training cost: {money(plan.total_cost(), currency)} ({len(started)} {noun})."
+    return line
+
+
+def cost_line(cost: Cost) -> str:
+    amount = money(cost.cost, cost.currency) if cost.cost is not None else "unknown"
+    facts = []
+    if cost.train_tokens is not None:
+        facts.append(f"{cost.train_tokens:,} train tokens")
+    if cost.training_steps is not None:
+        facts.append(f"{cost.training_steps:,} steps")
+    if cost.epochs:
+        facts.append(f"{cost.epochs:.2f} epochs")
+    if cost.data_tokens is not None:
+        counted = "exact count" if cost.tokens_exact else "estimated count"
+        facts.append(f"{cost.data_tokens:,} data tokens, {counted}" if cost.source == "estimate"
+                     else f"{cost.data_tokens:,} data tokens")
+    if cost.expected_duration_seconds:
+        facts.append(f"~{_duration(cost.expected_duration_seconds)}")
+    source = "quoted by the API" if cost.source == "api" else "estimated"
+    return f"cost: {amount} {source}" + (f" ({'; '.join(facts)})" if facts else "")
+
+
+def _duration(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _fields_to_show(change: Change) -> dict[str, Any]:
+    after = change.after or {}
+    source = after.get("spec", after) if change.kind == "job" else after
+    shown = {k: source[k] for k in _SHOWN[change.kind] if k in source and source[k] not in (None, [], {})}
+    if change.kind == "job" and "state" in after:
+        shown["state"] = after["state"]
+    return shown
+
+
+def _change_block(change: Change) -> Text:
+    symbol, style = SYMBOLS[change.action], STYLES[change.action]
+    name = change.address.split(".", 1)[1]
+    out = Text()
+    target = f" {change.remote_id}" if change.remote_id else ""
+    out.append(f"  # {change.address}{target} {HEADLINES[change.action]}\n", style="bold")
+    for reason in change.reasons:
+        out.append(f"  # {reason}\n", style="dim")
+    out.append(f"{symbol:>3} ", style=f"bold {style}")
+    out.append(f'{change.kind} "{name}"')
+    body = _body(change)
+    if not body:
+        out.append("\n")
+        return out
+    out.append(" {\n")
+    for line, line_style in body:
+        out.append(f"      {line}\n", style=line_style)
+    out.append("    }\n")
+    return out
+
+
+def _body(change: Change) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = []
+    for fc in change.field_changes:
+        mark = "  # forces replacement" if fc.forces_replacement else ""
+        lines.append((f"~ {fc.path} = {_value(fc.before)} -> {_value(fc.after)}{mark}", "yellow"))
+    if change.action in (Action.UPLOAD, Action.CREATE, Action.ADOPT) or (
+        change.action is Action.UPDATE and change.remote_id is None
+    ):
+        width = max((len(k) for k in _fields_to_show(change)), default=0)
+        changed = {fc.path for fc in change.field_changes}
+        for key, value in _fields_to_show(change).items():
+            if key not in changed:
+                lines.append((f"+ {key:<{width}} = {_value(value)}", "green"))
+    if change.depends_on:
+        lines.append((f"  (after {', '.join(change.depends_on)})", "dim"))
+    if change.action is Action.REPLACE and change.replaced_remote_id:
+        fate = "cancelled" if change.old_job_disposition == "cancel" else "kept"
+        lines.append((f"  old job {change.replaced_remote_id} will be {fate}", "dim"))
+    if change.cost is not None and change.action in (Action.CREATE, Action.START, Action.REPLACE):
+        lines.append((f"  {cost_line(change.cost)}", "cyan"))
+    return lines
+
+
+def render_text_rich(plan: Plan) -> Text:
+    out = Text()
+    if plan.drift:
+        out.append("Objects changed outside ftops:\n", style="bold yellow")
+        for obs in plan.drift:
+            out.append(f"  ! {obs.address}: {obs.message}\n", style="yellow")
+        out.append("\n")
+    if plan.progress:
+        out.append("Progress since last apply:\n", style="bold")
+        for obs in plan.progress:
+            out.append(f"  · {obs.address}: {obs.message}\n")
+        out.append("\n")
+    for error in plan.errors:
+        out.append(f"Error: {error}\n", style="bold red")
+    if not plan.changes:
+        out.append(NO_CHANGES + "\n", style="bold green")
+        return out
+    out.append("ftops will perform the following actions:\n\n")
+    for change in plan.changes:
+        out.append_text(_change_block(change))
+        out.append("\n")
+    out.append(summary_line(plan) + "\n", style="bold")
+    creates = [c for c in plan.changes if c.action in (Action.CREATE, Action.REPLACE)]
+    if creates and not any(c.action is Action.START for c in plan.changes):
+        out.append("New jobs park in VALIDATED: nothing is trained until a start is planned.\n", style="dim")
+    return out
+
+
+def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
+    """The plan as text; ``color=True`` adds ANSI styles (only for a terminal)."""
+    rich_text = render_text_rich(plan)
+    if not color:
+        return rich_text.plain
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, color_system="standard", width=width, soft_wrap=True)
+    console.print(rich_text, end="")
+    return buffer.getvalue()
