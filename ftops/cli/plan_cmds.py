@@ -1,9 +1,146 @@
-"""CLI commands: plan_cmds (owned by one issue; see the module list in ftops/cli/__init__.py)."""
+"""``ftops plan``: manifests + lock + live API → what apply would do, and what it would cost.
+
+Settings → manifests (bad input fails here, before any server starts) → lock → session (its first line
+names the endpoint; on stderr when stdout carries JSON or Markdown) → the shared pipeline
+(``ftops.apply.pipeline.compute_plan``, so plan and apply compute the same plan) → render. ``-o`` saves a
+single-use plan file for ``ftops apply FILE``; ``--detailed-exitcode`` exits 2 when there are changes;
+``--max-cost`` fails the plan (PolicyError, exit 1) when starting the planned jobs would cost more.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
 import click
+
+from ftops.apply.pipeline import compute_plan, load_project
+from ftops.cli._session import open_session, pass_settings
+from ftops.datasets import validate_path
+from ftops.desired import TokenCount, TokenLookup
+from ftops.errors import DatasetError, PolicyError
+from ftops.hashing import HashCache
+from ftops.plan.model import Action, Plan
+from ftops.plan.planfile import save_plan
+from ftops.render.json import render_json
+from ftops.render.markdown import render_markdown
+from ftops.render.text import money, render_text
+from ftops.settings import Settings
+from ftops.state.lockfile import check_endpoint, read_lock
+
+EXIT_CHANGES = 2
+
+
+class CachedTokenCounter:
+    """Data tokens per (content hash, model), counted once with ``validate_path`` and kept in the hash cache.
+
+    Exact and estimated counts are cached under different keys, so installing the tokenizers later upgrades
+    an estimate instead of reusing it.
+    """
+
+    def __init__(self, cache: HashCache) -> None:
+        self.cache = cache
+        self.counted = 0  # files actually read (tests and the benchmark check re-plans read nothing)
+
+    def count(self, path: Path, sha256: str, model: str) -> TokenCount | None:
+        for exact in (True, False):
+            cached = self.cache.tokens(sha256, _token_key(model, exact))
+            if cached is not None:
+                return TokenCount(cached, exact)
+        try:
+            report = validate_path(path, model=model, count_tokens=True)
+        except DatasetError:
+            return None  # the plan falls back to a size-based guess; `ftops validate` reports the problem
+        self.counted += 1
+        self.cache.set_tokens(sha256, _token_key(model, report.tokens_exact), report.data_tokens)
+        return TokenCount(report.data_tokens, report.tokens_exact)
+
+
+def _token_key(model: str, exact: bool) -> str:
+    return f"{model}|{'exact' if exact else 'estimate'}"
+
+
+def token_lookup(cache: HashCache) -> TokenLookup:
+    """The token counter ``compute_plan`` uses (shared with ``ftops apply`` so both show the same cost)."""
+    return CachedTokenCounter(cache)
+
+
+def _plain() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1") or not sys.stdout.isatty()
+
+
+def _color() -> bool:
+    root = click.get_current_context().find_root().obj
+    no_color = bool(root.get("no_color")) if isinstance(root, dict) else False
+    return not (no_color or _plain())
+
+
+def check_max_cost(plan: Plan, max_cost: float) -> None:
+    total = plan.total_cost()
+    if total <= max_cost:
+        return
+    jobs = [c for c in plan.changes if c.action is Action.START and c.cost is not None and c.cost.cost]
+    named = ", ".join(f"{c.address} {money(c.cost.cost or 0.0, c.cost.currency)}" for c in jobs if c.cost)
+    raise PolicyError(
+        f"the plan would spend {money(total)} on training, above --max-cost {money(max_cost)} ({named})",
+        hint="lower training_steps/epochs, set state: created to park the jobs without training, or raise "
+        "--max-cost",
+    )
+
+
+def _render(plan: Plan, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=_color())
+
+
+@click.command("plan")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Save the plan to FILE for `ftops apply FILE` (single-use, bound to the lock and manifests).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="text for people, json for tools (docs/plan-json.md), markdown for PRs.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 when there are no changes, 2 when there are changes, 1 on errors.")
+@click.option("--max-cost", type=float, default=None, metavar="USD",
+              help="Fail (exit 1) when starting the planned jobs would cost more than USD.")
+@click.option("--target", "targets", multiple=True, metavar="ADDRESS",
+              help="Plan only this resource (e.g. job.support) and what it depends on. Repeatable.")
+@pass_settings
+def plan_cmd(
+    paths: tuple[str, ...],
+    out: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    max_cost: float | None,
+    targets: tuple[str, ...],
+    settings: Settings,
+) -> None:
+    """Show what `ftops apply` would change, and what it would cost. Changes nothing."""
+    manifest = load_project(settings, paths)
+    lock = read_lock(settings.lock_path)
+    check_endpoint(lock, settings.endpoint_identity, where=str(settings.lock_path))
+    info: Callable[[str], None] = click.echo if fmt == "text" else (lambda s: click.echo(s, err=True))
+    with open_session(settings, echo=info) as session:
+        plan = compute_plan(settings, session.client, lock, manifest, targets=targets)
+    if max_cost is not None:
+        try:
+            check_max_cost(plan, max_cost)
+        except PolicyError:
+            click.echo(_render(plan, fmt), nl=False)
+            raise
+    click.echo(_render(plan, fmt), nl=False)
+    if out is not None:
+        save_plan(Path(out), plan)
+        info(f"Saved the plan to {out}. Apply exactly this plan with: ftops apply {out}")
+    if detailed_exitcode and plan.has_changes:
+        click.get_current_context().exit(EXIT_CHANGES)
 
 
 def register(group: click.Group) -> None:
-    """Add this module's commands to the root group."""
+    """Add ``plan`` to the root group."""
+    group.add_command(plan_cmd)
