@@ -80,6 +80,15 @@ def _shown(value: Any, path: tuple[str | int, ...]) -> str:
     return f" (got {text})" if len(text) <= 60 else f" (got a {type(value).__name__})"
 
 
+def report_validation_errors(errors: list[ErrorDetails], model: type[BaseModel], source: Source) -> None:
+    """Report every pydantic error of one document (a pasted ``api_key`` hides the missing ``api_key_env``)."""
+    pasted = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden" and e["loc"][-1] == "api_key"}
+    for err in errors:
+        if err["type"] == "missing" and err["loc"][-1] == "api_key_env" and tuple(err["loc"][:-1]) in pasted:
+            continue
+        report_validation_error(err, model, source)
+
+
 def report_validation_error(err: ErrorDetails, model: type[BaseModel], source: Source) -> None:
     """Turn one pydantic error on a document validated as ``model`` into a diagnostic on ``source``."""
     path = tuple(p for p in err["loc"] if isinstance(p, (str, int)))

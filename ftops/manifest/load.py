@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ftops.addresses import MANIFEST_KINDS
 from ftops.errors import Location, ManifestError
 from ftops.manifest import codes
-from ftops.manifest._pydantic import report_validation_error
+from ftops.manifest._pydantic import report_validation_errors
 from ftops.manifest._report import Collector, Source, did_you_mean, dotted
 from ftops.manifest.checks import Entry, check_all
 from ftops.manifest.digest import compute_digest
@@ -152,8 +152,7 @@ def _parse_document(doc: Document, shown: str, collector: Collector) -> Resource
     try:
         resource = model.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            report_validation_error(err, model, source)
+        report_validation_errors(exc.errors(), model, source)
         return None
     if doc.duplicate_keys or doc.bad_keys or doc.data.get("apiVersion") != API_VERSION:
         return None
