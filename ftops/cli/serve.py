@@ -96,6 +96,8 @@ def serve(
     click.echo("Press Ctrl-C to stop.", nl=True)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a clean shutdown; stopping is the intent
+        pass
     finally:
         server.config.app.context.store.close()
     click.echo("Stopped.")
