@@ -188,6 +188,8 @@ def load_manifests(paths: Sequence[str | Path], *, root: Path) -> Manifest:
             continue
         try:
             for doc in iter_documents(text):
+                if doc.data is None:  # an empty document (a stray or trailing ---)
+                    continue
                 document_count += 1
                 resource = _parse_document(doc, shown, collector)
                 if resource is None:

@@ -10,6 +10,7 @@ import pytest
 from ftops.errors import Diagnostic, ManifestError
 from ftops.manifest import codes
 from ftops.manifest.load import load_manifests
+
 from .conftest import FILE_DOC, write
 
 JOB = """\
