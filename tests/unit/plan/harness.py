@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter
 
+from ftops.client.models import RemoteFile, RemoteJob, RemoteModel
 from ftops.desired import Desired, build_desired
 from ftops.live import LiveSnapshot
-from ftops.client.models import RemoteFile, RemoteJob, RemoteModel
 from ftops.manifest.model import Manifest
 from ftops.manifest.schema import Resource
 from ftops.plan._files import file_after
@@ -72,23 +72,28 @@ def _resolve(value: Any, desired: Desired) -> Any:
     return value
 
 
+def _recorded(address: str, before: Desired) -> tuple[str, dict[str, Any]]:
+    """(fingerprint, attributes) as apply records them for what the ``before`` manifests declared."""
+    if address in before.files:
+        return before.files[address].sha256, file_after(before.files[address])
+    if address in before.jobs:
+        return before.jobs[address].fingerprint, job_after(before.jobs[address])
+    if address in before.models:
+        return before.models[address].job, model_after(before.models[address])
+    return "0" * 64, {}
+
+
 def _lock(case: dict[str, Any], before: Desired) -> LockFile | None:
     if "lock" not in case:
         return None
-    resources = {}
+    resources: dict[str, LockedResource] = {}
     for address, raw in (case["lock"] or {}).items():
         kind = address.split(".", 1)[0]
         entry = dict(_resolve(raw, before))
-        if kind == "file" and address in before.files:
-            defaults = {"fingerprint": before.files[address].sha256, "attributes": file_after(before.files[address])}
-        elif kind == "job" and address in before.jobs:
-            defaults = {"fingerprint": before.jobs[address].fingerprint, "attributes": job_after(before.jobs[address])}
-        elif kind == "model" and address in before.models:
-            defaults = {"fingerprint": before.models[address].job, "attributes": model_after(before.models[address])}
-        else:
-            defaults = {"fingerprint": "0" * 64, "attributes": {}}
-        attributes = {**defaults["attributes"], **entry.pop("attributes", {})}
-        resources[address] = LockedResource(kind=kind, **{**defaults, **entry, "attributes": attributes})
+        fingerprint, recorded = _recorded(address, before)
+        attributes = {**recorded, **(entry.pop("attributes", None) or {})}
+        entry.setdefault("fingerprint", fingerprint)
+        resources[address] = LockedResource(kind=kind, attributes=attributes, **entry)
     return LockFile(lineage="lineage-1", serial=case.get("serial", 3), endpoint="local", resources=resources)
 
 

@@ -45,7 +45,7 @@ def _match_change(change: Change, want: dict[str, Any]) -> list[str]:
 
 def _match_observations(kind: str, got: list[Observation], want: list[dict[str, Any]]) -> None:
     assert len(got) == len(want), f"{kind}: want {len(want)}, got {[(o.address, o.message) for o in got]}"
-    for obs, w in zip(got, want):
+    for obs, w in zip(got, want, strict=True):
         assert obs.address == w["address"], (kind, obs)
         assert w.get("message", "") in obs.message, (kind, obs.message)
 
@@ -60,7 +60,7 @@ def test_case(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     wanted = expect.get("changes", [])
     summary = [(c.address, c.action.value) for c in plan.changes]
     assert len(plan.changes) == len(wanted), f"changes: {summary}"
-    for change, want in zip(plan.changes, wanted):
+    for change, want in zip(plan.changes, wanted, strict=True):
         problems = _match_change(change, want)
         assert not problems, f"{change.address} {change.action.value}: {problems}\nall: {summary}"
     _match_observations("drift", plan.drift, expect.get("drift", []))
