@@ -74,9 +74,6 @@ def parse_line(number: int, raw: bytes | None, size: int, max_line_bytes: int = 
     except UnicodeDecodeError as exc:
         line.problem = ("E101", f"invalid UTF-8 at byte {exc.start + 1} of the line")
         return line
-    if not text.strip():
-        line.problem = ("E103", "blank line (every line must hold one JSON object)")
-        return line
     try:
         # The NaN/Infinity scan is cheap and lets the common case use the cached default decoder.
         if "NaN" in text or "Infinity" in text:
@@ -84,7 +81,11 @@ def parse_line(number: int, raw: bytes | None, size: int, max_line_bytes: int = 
         else:
             line.value = _PLAIN_LOADS(text)
     except json.JSONDecodeError as exc:
-        line.problem = ("E102", f"invalid JSON: {exc.msg} (column {exc.colno})")
+        # Blank lines are rare: only look for them once the parse has failed.
+        if not text.strip():
+            line.problem = ("E103", "blank line (every line must hold one JSON object)")
+        else:
+            line.problem = ("E102", f"invalid JSON: {exc.msg} (column {exc.colno})")
     except ValueError as exc:  # from _reject_constant
         line.problem = ("E104", f"invalid JSON: {exc} (NaN and Infinity are not allowed)")
     except RecursionError:

@@ -109,6 +109,8 @@ def check_instruct(row: dict[str, Any]) -> InstructResult:
         tool_issues, tool_names = check_tools(chosen[1], chosen[0])
         issues.extend(tool_issues)
     system_prompt = row.get("system_prompt")
+    if chosen is None and system_prompt is None and _plain_row(msgs, issues):
+        return res
     if system_prompt is not None and not isinstance(system_prompt, str):
         issues.append(("E211", "'system_prompt' must be a string"))
     _check_messages(msgs, system_prompt is not None, tool_names, res)
@@ -117,11 +119,49 @@ def check_instruct(row: dict[str, Any]) -> InstructResult:
     return res
 
 
+def _plain_row(msgs: list[Any], issues: list[Issue]) -> bool:
+    """Fast path for rows of plain ``{"role", "content": str}`` turns (most real data); False if not plain.
+
+    With only user/assistant turns every role order is allowed and no tool bookkeeping applies, so the
+    structure rules reduce to: something besides the system message, a lone message must be a user
+    message, the last one is an assistant, no empty assistant turn.
+    """
+    roles = []
+    systems = 0
+    for m in msgs:
+        if type(m) is not dict or len(m) != 2:
+            return False
+        role = m.get("role")
+        if type(m.get("content")) is not str:
+            return False
+        if role == "system":
+            systems += 1
+            continue
+        if role != "user" and role != "assistant":
+            return False
+        roles.append(role)
+    if systems > 1:
+        return False
+    if not roles:
+        issues.append(("E205", "the conversation has no message besides the system message"))
+        return True
+    if len(roles) == 1 and roles[0] != "user":
+        issues.append(("E206", f"a single-message conversation must be a user message, got {roles[0]}"))
+    if roles[-1] != "assistant":
+        issues.append(("E207", f"the last message must be an assistant message, got {roles[-1]}"))
+    for i, m in enumerate(msgs):
+        if not m["content"] and m["role"] == "assistant":
+            issues.append(("E308", f"messages[{i}] (assistant) has empty content and no tool_calls"))
+    return True
+
+
 def _check_messages(msgs: list[Any], has_system: bool, tool_names: list[str] | None,
                     res: InstructResult) -> None:
     issues = res.issues
     roles: list[str] = []  # non-system roles, in order, for the structure checks
-    last_index = sum(1 for m in msgs if not (isinstance(m, dict) and m.get("role") == "system")) - 1
+    last_index = len(msgs) - 1  # index (in msgs) of the last non-system message
+    while last_index > 0 and isinstance(msgs[last_index], dict) and msgs[last_index].get("role") == "system":
+        last_index -= 1
     message_ok = True
     call_ids: set[str] = set()
     call_counts: list[int] = []  # per non-system message: number of tool calls (assistant) or -1 (tool)
@@ -166,7 +206,6 @@ def _check_messages(msgs: list[Any], has_system: bool, tool_names: list[str] | N
             if not isinstance(content, str):
                 issues.append(("E306", f"{where} (system) content must be a string"))
             continue
-        index = len(roles)
         roles.append(role)
         if role == "user":
             call_counts.append(0)
@@ -185,7 +224,7 @@ def _check_messages(msgs: list[Any], has_system: bool, tool_names: list[str] | N
             if isinstance(tcid, str) and tcid not in call_ids:
                 issues.append(("W402", f"{where}.tool_call_id {tcid!r} answers no earlier tool call"))
         else:
-            ncalls = _check_assistant(msg, content, calls, where, index == last_index, tool_names, call_ids,
+            ncalls = _check_assistant(msg, content, calls, where, i == last_index, tool_names, call_ids,
                                       issues)
             call_counts.append(ncalls)
     if message_ok:

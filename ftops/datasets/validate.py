@@ -152,9 +152,10 @@ def _account(report: ValidationReport, row: Row, counter: Any) -> None:
     report.bytes += row.size
     if report.kind is None and row.kind is not None:
         report.kind = row.kind
-    if row.valid and row.kind is not None and row.kind != report.kind:
+    if row.kind is not None and row.kind != report.kind and row.valid:
         report.kind = row.kind  # the first valid row decides, even after invalid rows of another kind
-    if row.valid and counter is not None:
+    valid = row.valid
+    if valid and counter is not None:
         try:
             total, trained = counter.count(row.value, row.kind, row.has_image)
         except Exception as exc:  # e.g. lone surrogates the tokenizer cannot encode
@@ -165,9 +166,10 @@ def _account(report: ValidationReport, row: Row, counter: Any) -> None:
             if row.has_image and counter.choice.name != "tekken-mm":
                 row.issues.append(("W302", "image chunks need a vision model (pixtral); image tokens "
                                            "are not counted"))
+        valid = row.valid
     for code, message in row.issues:
         report.add(LineError(row.number, code, message))
-    if row.valid:
+    if valid:
         report.valid_lines += 1
     else:
         report.invalid_lines += 1
