@@ -5,17 +5,20 @@ Shared by the apply e2e tests and the reliability tests; kept small so each appl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 SECRET_KEY = "sk-test-SECRET-7f3a9c1e5b2d4f6a8c0e"
-WANDB_SECRET = "wandbSECRET" + "0123456789abcdef0123456789ab"  # 40 characters
+WANDB_SECRET = "wandbSECRET" + "0123456789abcdef0123456789abc"  # 40 characters
 
 MANIFEST = """\
 apiVersion: ftops/v1
@@ -30,7 +33,7 @@ spec: {path: ../data/valid.jsonl}
 ---
 apiVersion: ftops/v1
 kind: FineTuningJob
-metadata: {name: support-a}
+metadata: {name: support-aTAG}
 spec:
   model: open-mistral-7b
   training_files: [{file: train}]
@@ -40,7 +43,7 @@ spec:
 ---
 apiVersion: ftops/v1
 kind: FineTuningJob
-metadata: {name: support-b}
+metadata: {name: support-bTAG}
 spec:
   model: open-mistral-7b
   training_files: [{file: train, weight: 2}]
@@ -59,12 +62,15 @@ def _rows(n: int, tag: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_project(root: Path, *, state_a: str = "created", state_b: str = "created", extra: str = "") -> Path:
+def make_project(
+    root: Path, *, state_a: str = "created", state_b: str = "created", extra: str = "", tag: str = ""
+) -> Path:
+    """``tag`` makes the data and job names unique, so many projects can share one local API."""
     (root / "manifests").mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
-    (root / "data" / "train.jsonl").write_text(_rows(12, "train"))
-    (root / "data" / "valid.jsonl").write_text(_rows(4, "valid"))
-    text = MANIFEST.replace("STATE_A", state_a).replace("STATE_B", state_b)
+    (root / "data" / "train.jsonl").write_text(_rows(12, "train" + tag))
+    (root / "data" / "valid.jsonl").write_text(_rows(4, "valid" + tag))
+    text = MANIFEST.replace("STATE_A", state_a).replace("STATE_B", state_b).replace("TAG", tag)
     (root / "manifests" / "project.yaml").write_text(text + extra)
     return root
 
@@ -81,6 +87,45 @@ def run_cli(root: Path, url: str, *args: str, timeout: float = 60.0, env: dict[s
         [sys.executable, "-m", "ftops", "-C", str(root), *args],
         env=env or api_env(url), capture_output=True, text=True, timeout=timeout,
     )
+
+
+def sha12(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+class ServeProcess:
+    """``ftops serve --port 0`` in a subprocess (so kill -9 of an apply never touches the server)."""
+
+    def __init__(self, state_dir: Path, *, key: str = SECRET_KEY, speed: float = 1000.0) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FTOPS_")}
+        env.update(FTOPS_LOCAL_API_KEY=key)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ftops", "serve", "--port", "0", "--state-dir", str(state_dir),
+             "--speed", str(speed)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.url = ""
+        deadline = time.monotonic() + 60
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                self.url = match.group(1).rstrip(",")
+                break
+            if not line and self.proc.poll() is not None:
+                break
+        if not self.url:
+            self.stop()
+            raise RuntimeError("ftops serve did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
 
 
 def admin(url: str, method: str, path: str, body: Any = None, key: str = SECRET_KEY) -> Any:

@@ -1,0 +1,100 @@
+"""kill -9 of `ftops apply` at random moments, then one more apply: zero duplicates, a consistent lock.
+
+The local API runs as its own process with added latency so kills land while calls are in flight. Every
+trial uses its own project (unique data, unique job names) on the same server, so duplicates are counted
+per trial: exactly 2 uploads and 2 jobs must exist for each, and the lock must name exactly those.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from apply_forked import fork_cli, run_forked, wait_pid, warm_up  # noqa: E402
+from apply_project import (  # noqa: E402
+    SECRET_KEY,
+    WANDB_SECRET,
+    ServeProcess,
+    admin,
+    api_env,
+    list_all,
+    make_project,
+    sha12,
+)
+
+TRIALS = int(os.environ.get("FTOPS_KILL9_TRIALS", "30"))
+WANDB = "  integrations: [{project: support, api_key_env: FTOPS_WANDB_KEY}]\n"
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    server = ServeProcess(tmp_path_factory.mktemp("api"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def trial_project(root: Path, tag: str) -> Path:
+    make_project(root, state_a="started", tag=tag)
+    manifest = root / "manifests" / "project.yaml"
+    # Job A also has a W&B integration: its key must never reach the lock or any output.
+    text = manifest.read_text().replace("  state: started\n", "  state: started\n" + WANDB, 1)
+    manifest.write_text(text)
+    return root
+
+
+def check_converged(root: Path, url: str, tag: str) -> None:
+    lock = json.loads((root / "ftops.lock").read_text())
+    assert lock["intents"] == []
+    shas = {sha12(root / "data" / "train.jsonl"), sha12(root / "data" / "valid.jsonl")}
+    files = [f for f in list_all(url, "files") if any(s in f["filename"] for s in shas)]
+    assert len(files) == 2, f"duplicate uploads: {[f['filename'] for f in files]}"
+    jobs = [j for j in list_all(url, "jobs") if (j.get("suffix") or "").endswith(tag)]
+    assert len(jobs) == 2, f"duplicate jobs: {[(j['id'], j['suffix']) for j in jobs]}"
+    tracked = {r["remote_id"] for r in lock["resources"].values()}
+    assert {f["id"] for f in files} | {j["id"] for j in jobs} <= tracked
+
+
+def test_kill9_mid_apply_never_duplicates(serve: ServeProcess, tmp_path: Path) -> None:
+    admin(serve.url, "PUT", "/_ftops/faults", {"latency_ms": 25})
+    env = {**api_env(serve.url), "FTOPS_WANDB_KEY": WANDB_SECRET}
+    rng = random.Random(int(os.environ.get("FTOPS_KILL9_SEED", "7")))
+    warm = trial_project(tmp_path / "warm", "-warm")
+    warm_up(["-C", str(warm), "apply", "--auto-approve"], env)
+    outputs: list[str] = []
+    killed = 0
+    started = time.monotonic()
+    for trial in range(TRIALS):
+        tag = f"-k{trial}"
+        root = trial_project(tmp_path / f"t{trial}", tag)
+        args = ["-C", str(root), "apply", "--auto-approve"]
+        pid = fork_cli(args, env, tmp_path / f"t{trial}.log")
+        time.sleep(rng.uniform(0.0, 0.9))
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except ProcessLookupError:
+            pass
+        wait_pid(pid, 30)
+        outputs.append((tmp_path / f"t{trial}.log").read_text(errors="replace"))
+        code, out = run_forked(args, env, tmp_path / f"t{trial}.final.log")
+        outputs.append(out)
+        assert code == 0, out
+        check_converged(root, serve.url, tag)
+        outputs.append((root / "ftops.lock").read_text())
+        assert time.monotonic() - started < 240, "kill -9 trials are too slow for CI"
+    assert killed >= TRIALS // 2, "most kills should land while apply is running"
+    for text in outputs:
+        assert SECRET_KEY not in text and WANDB_SECRET not in text
