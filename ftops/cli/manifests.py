@@ -8,38 +8,25 @@ JSON Schema editors use (``docs/ftops.schema.json``) or, with ``--markdown``, th
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ftops.errors import ConfigError, Diagnostic, ManifestError
+from ftops.errors import Diagnostic, ManifestError
 from ftops.manifest.datacheck import check_datasets
 from ftops.manifest.json_schema import KIND_MODELS, render_schema
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+from ftops.settings import DEFAULT_MANIFESTS, Settings, load_settings
 
 
-def default_manifest_paths(root: Path) -> list[str]:
+def default_manifest_paths(settings: Settings) -> list[Path]:
     """``manifests`` from ftops.toml, else ``manifests/`` when it exists, else the project root itself."""
-    config = root / "ftops.toml"
-    if config.is_file():
-        try:
-            value = tomllib.loads(config.read_text(encoding="utf-8")).get("manifests")
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise ConfigError(f"cannot read ftops.toml: {exc}", where="ftops.toml",
-                              hint="fix the TOML syntax (e.g. manifests = \"manifests\")") from None
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-    return ["manifests"] if (root / "manifests").is_dir() else ["."]
+    paths = list(settings.manifest_paths)
+    if paths == [settings.root / DEFAULT_MANIFESTS] and not paths[0].is_dir():
+        return [settings.root]
+    return paths
 
 
 def _plural(count: int, word: str) -> str:
@@ -71,8 +58,10 @@ def _summary(manifest: Manifest, examples: int) -> dict[str, int]:
 @click.pass_context
 def validate_cmd(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
     """Check manifests and the datasets they name; report every problem at once (no API calls)."""
-    root = Path.cwd()
-    targets = list(paths) or default_manifest_paths(root)
+    # validate never talks to an API: pin the endpoint so a bad FTOPS_ENDPOINT cannot fail it.
+    settings = load_settings(Path.cwd(), endpoint="local")
+    root = settings.root
+    targets: list[str | Path] = [*paths] if paths else [*default_manifest_paths(settings)]
     manifest: Manifest | None = None
     diagnostics: list[Diagnostic] = []
     examples = 0

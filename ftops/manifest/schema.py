@@ -23,6 +23,8 @@ class _Strict(BaseModel):
 
 
 class Metadata(_Strict):
+    """Identity of a resource: its name (unique per kind) and optional labels and annotations."""
+
     name: str = Field(pattern=NAME_PATTERN, description="Unique per kind; references use it.")
     labels: dict[str, str] = Field(default_factory=dict, description="Free-form key/value tags (kept by ftops).")
     annotations: dict[str, str] = Field(
@@ -31,6 +33,8 @@ class Metadata(_Strict):
 
 
 class FileSpec(_Strict):
+    """A JSONL dataset on disk, uploaded once per content hash."""
+
     path: str = Field(description="JSONL dataset, relative to the manifest file; must stay inside the project.")
     purpose: Literal["fine-tune"] = Field("fine-tune", description="Upload purpose; only fine-tune is supported.")
     on_remove: Literal["forget", "delete"] = Field(
@@ -39,11 +43,15 @@ class FileSpec(_Strict):
 
 
 class TrainingFileRef(_Strict):
+    """One training file of a job, by File name, with its sampling weight."""
+
     file: str = Field(description="metadata.name of a File")
     weight: float = Field(1.0, gt=0, description="Share of training drawn from this file (> 0, default 1).")
 
 
 class Hyperparameters(_Strict):
+    """Training settings. Only the ones you set are sent to the API and compared with the live job."""
+
     training_steps: int | None = Field(
         None, ge=1, description="Optimizer steps (≥ 1). Set this or epochs, not both; with neither the API decides."
     )
@@ -56,6 +64,8 @@ class Hyperparameters(_Strict):
 
 
 class WandbIntegration(_Strict):
+    """Weights & Biases logging; the key is read from the environment variable named in api_key_env."""
+
     type: Literal["wandb"] = Field("wandb", description="Integration type; only wandb exists.")
     project: str = Field(description="Weights & Biases project to log to.")
     name: str | None = Field(None, description="Weights & Biases run group name.")
@@ -67,6 +77,8 @@ class WandbIntegration(_Strict):
 
 
 class ClassifierTarget(_Strict):
+    """One thing a classifier predicts: a key under `labels` in the data, and its possible labels."""
+
     name: str = Field(description="Target name: the key under `labels` in the classifier dataset.")
     labels: list[str] = Field(min_length=1, description="Every label this target can take.")
     weight: float = Field(1.0, ge=0, description="Weight of this target in the loss (≥ 0, default 1).")
@@ -79,6 +91,8 @@ _HYPERPARAMETER_NAMES = tuple(Hyperparameters.model_fields)
 
 
 class JobSpec(_Strict):
+    """A fine-tuning job; field names follow the Mistral API. Any change except state/on_remove makes a new job."""
+
     model: str = Field(
         description="Base model to fine-tune (e.g. open-mistral-7b; classifier jobs: ministral-3b-latest).",
         json_schema_extra={"examples": list(FINE_TUNABLE_MODELS)},
@@ -121,6 +135,8 @@ class JobSpec(_Strict):
 
 
 class ModelSpec(_Strict):
+    """The fine-tuned model a job produces: its display name, description and archive state."""
+
     job: str = Field(description="metadata.name of the FineTuningJob whose fine-tuned model this is")
     name: str | None = Field(None, description="Display name of the fine-tuned model.")
     description: str | None = Field(None, description="Description of the fine-tuned model.")
@@ -140,22 +156,22 @@ class _Resource(_Strict):
 class FileResource(_Resource):
     """A local JSONL dataset, uploaded once per content hash."""
 
-    kind: Literal["File"]
-    spec: FileSpec
+    kind: Literal["File"] = Field(description="File: a local JSONL dataset.")
+    spec: FileSpec = Field(description="Where the dataset is and what to do when it leaves the manifests.")
 
 
 class JobResource(_Resource):
     """A fine-tuning job on Mistral's platform."""
 
-    kind: Literal["FineTuningJob"]
-    spec: JobSpec
+    kind: Literal["FineTuningJob"] = Field(description="FineTuningJob: a fine-tuning job.")
+    spec: JobSpec = Field(description="The job as the Mistral API takes it, plus its desired state.")
 
 
 class ModelResource(_Resource):
     """The fine-tuned model a FineTuningJob produces: its name, description and archive state."""
 
-    kind: Literal["Model"]
-    spec: ModelSpec
+    kind: Literal["Model"] = Field(description="Model: the fine-tuned model of a FineTuningJob.")
+    spec: ModelSpec = Field(description="Which job's model, and its name, description and archive state.")
 
 
 Resource = FileResource | JobResource | ModelResource

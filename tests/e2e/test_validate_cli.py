@@ -154,3 +154,18 @@ def test_schema_command() -> None:
     assert only["properties"]["kind"]["const"] == "FineTuningJob"
     assert run("schema", "--markdown").output == render_reference()
     assert run("schema", "--markdown", "--kind", "File").exit_code == 2
+
+
+def test_without_a_manifests_folder_the_project_root_is_searched(project: Path) -> None:
+    (project / "manifests" / "files.yaml").rename(project / "files.yaml")
+    (project / "manifests").rmdir()
+    (project / "files.yaml").write_text(FILE.replace("../data", "data"))
+    result = run("validate")
+    assert result.exit_code == 0, result.output
+
+
+def test_bad_ftops_toml_is_a_clear_error(project: Path) -> None:
+    (project / "ftops.toml").write_text('manifest = "manifests"\n')
+    result = run("validate")
+    assert result.exit_code == 1
+    assert "manifests" in result.stderr and "hint:" in result.stderr
