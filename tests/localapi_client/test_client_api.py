@@ -13,11 +13,12 @@ from ftops.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
+    PayloadTooLarge,
     RateLimited,
     TransportError,
     ValidationFailed,
 )
-from ftops.localapi.embedded import EmbeddedServer
+from ftops.localapi.embedded import EmbeddedServer, start_embedded
 
 from .conftest import admin, job_body, seed_files, set_faults
 
@@ -96,6 +97,14 @@ def test_unreachable_endpoint_names_it_without_the_key(caplog: pytest.LogCapture
             c.list_jobs()
     assert f"127.0.0.1:{port}" in (info.value.hint or "")
     assert SECRET not in info.value.render() and SECRET not in caplog.text
+    assert SECRET not in str(info.value.__cause__) and SECRET not in repr(info.value.__cause__)
+
+
+def test_oversized_upload_is_payload_too_large(tmp_path: Path, train_path: Path) -> None:
+    with start_embedded(tmp_path / "small", max_upload_bytes=100) as small, \
+            MistralClient(small.url, small.api_key) as c, pytest.raises(PayloadTooLarge) as info:
+        c.upload_file(train_path, filename="big.jsonl")
+    assert info.value.status_code == 413 and "512 MB" in (info.value.hint or "")
 
 
 def test_pagination_reads_every_page_once(client: MistralClient, train_path: Path) -> None:

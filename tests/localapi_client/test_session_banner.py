@@ -67,3 +67,11 @@ def test_pass_settings_reads_cwd_env_and_flag(tmp_path: Path, server: EmbeddedSe
     first, second = result.output.splitlines()
     assert first == f"Using the Mistral API at {server.url}"
     assert second.startswith("models=") and second.endswith(f"root={tmp_path.resolve()}")
+
+
+def test_unusable_state_dir_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / ".ftops").write_text("not a directory")
+    with pytest.raises(ConfigError, match="cannot create the local API state directory") as info, \
+            open_session(load_settings(tmp_path, environ={}), echo=lambda line: None):
+        pass
+    assert info.value.where and info.value.where.endswith("localapi")
