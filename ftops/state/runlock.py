@@ -32,6 +32,7 @@ from ftops.state.atomic import atomic_write_text, fsync_dir, pid_alive
 RUN_LOCK_NAME = "apply.lock"
 DEFAULT_LEASE_SECONDS = 600
 _TAKEOVER_GUARD_MAX_AGE = 30.0  # seconds; the guard is held for microseconds, older means its holder died
+_CONTENTION_SECONDS = 5.0  # bound on racing other processes for a lock whose holder died
 _READ_RETRIES = 20  # a lock just created with O_EXCL may be empty for a moment while its owner writes it
 
 
@@ -138,11 +139,18 @@ def read_run_lock(state_dir: Path) -> RunLockInfo | None:
 class RunLock:
     """A held run lock. Renew it while working; release it when done (or use :meth:`hold`)."""
 
-    def __init__(self, path: Path, info: RunLockInfo, *, took_over: RunLockInfo | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        info: RunLockInfo,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        took_over: RunLockInfo | None = None,
+    ) -> None:
         self.path = path
         self.info = info
         self.took_over = took_over  # the dead holder this lock replaced, for the caller to report
-        self.lease_seconds = max(1.0, _parse_ts(info.lease_expires_at) - _parse_ts(info.created_at))
+        self.lease_seconds = lease_seconds
         self._lost: StateError | None = None
         self._mutex = threading.Lock()
 
@@ -161,7 +169,7 @@ class RunLock:
                 self._lost = StateError(
                     f"this run lost the run lock {self.info.id}: {holder}",
                     where=str(self.path),
-                    hint="someone ran `ftops force-unlock`; stop and run ftops plan again before applying",
+                    hint="someone ran `ftops force-unlock` (or took the lock over); stop, and run ftops plan again",
                 )
                 raise self._lost
             info = self.info.model_copy(update={"lease_expires_at": _ts(time.time() + self.lease_seconds)})
@@ -174,9 +182,12 @@ class RunLock:
             raise self._lost
 
     def release(self) -> bool:
-        """Remove the lock file if it is still ours; True when removed."""
+        """Remove the lock file if it is still ours; True when removed (never raises: runs in cleanup)."""
         with self._mutex:
-            current = read_run_lock(self.path.parent)
+            try:
+                current = read_run_lock(self.path.parent)
+            except StateError:
+                return False  # not ours to judge: someone replaced it with something unreadable
             if current is None or current.id != self.info.id:
                 return False
             with contextlib.suppress(FileNotFoundError):
@@ -250,11 +261,12 @@ def _is_dead_local_holder(info: RunLockInfo) -> bool:
     return info.owner.host == socket.gethostname() and not pid_alive(info.owner.pid)
 
 
-def _remove_if_still(path: Path, stale: RunLockInfo) -> None:
+def _remove_if_still(path: Path, stale: RunLockInfo) -> bool:
     """Delete the stale lock only if it is still that exact lock, under a short-lived guard file.
 
     Without the guard two processes that both saw the same dead holder could race: the first deletes it and
     creates its own lock, the second then deletes the *new* lock. The guard serialises check-and-delete.
+    Returns False when another process holds the guard (it is taking over right now).
     """
     guard = path.with_name(path.name + ".takeover")
     try:
@@ -263,7 +275,7 @@ def _remove_if_still(path: Path, stale: RunLockInfo) -> None:
         with contextlib.suppress(OSError):
             if time.time() - guard.stat().st_mtime > _TAKEOVER_GUARD_MAX_AGE:
                 guard.unlink()
-        return  # someone else is taking over right now; the caller's next O_EXCL attempt decides
+        return False
     os.close(fd)
     try:
         current = read_run_lock(path.parent)
@@ -272,6 +284,7 @@ def _remove_if_still(path: Path, stale: RunLockInfo) -> None:
     finally:
         with contextlib.suppress(OSError):
             guard.unlink()
+    return True
 
 
 def _held_error(path: Path, holder: RunLockInfo) -> RunLockHeld:
@@ -310,19 +323,22 @@ def acquire(
     state_dir.mkdir(parents=True, exist_ok=True)
     path = lock_path(state_dir)
     took_over: RunLockInfo | None = None
-    for _ in range(3):  # create; or remove a dead holder and create again (bounded: others may race us)
+    deadline = time.monotonic() + _CONTENTION_SECONDS
+    while time.monotonic() < deadline:  # create; or remove a dead holder and create again
         info = _new_info(operation, lease_seconds)
         if _try_create(path, info):
             if took_over is not None:
                 (notify or _to_stderr)(takeover_note(took_over))
-            return RunLock(path, info, took_over=took_over)
+            return RunLock(path, info, lease_seconds=lease_seconds, took_over=took_over)
         holder = read_run_lock(state_dir)
         if holder is None:
             continue  # released between our attempt and the read
         if not _is_dead_local_holder(holder):
             raise _held_error(path, holder)
-        _remove_if_still(path, holder)
-        took_over = holder
+        if _remove_if_still(path, holder):
+            took_over = holder
+        else:
+            time.sleep(0.01)  # another process is taking over: let it finish, then look again
     holder = read_run_lock(state_dir)
     if holder is None:
         raise StateError("could not take the run lock (too much contention)", where=str(path), hint="retry")

@@ -68,7 +68,7 @@ def test_second_acquirer_is_told_who_holds_it(tmp_path: Path) -> None:
 def _contender(state_dir: str, barrier: Any, results: Any, done: Any) -> None:
     barrier.wait(timeout=20)
     try:
-        held = acquire(Path(state_dir), "apply")
+        held = acquire(Path(state_dir), "apply", notify=lambda _: None)
         results.put(("won", os.getpid(), held.id))
         done.wait(timeout=20)  # keep holding until the parent has seen both outcomes
     except RunLockHeld as exc:
@@ -76,7 +76,10 @@ def _contender(state_dir: str, barrier: Any, results: Any, done: Any) -> None:
 
 
 @posix_only
-def test_two_processes_exactly_one_wins(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stale_lock_first", [False, True], ids=["free", "dead-holder"])
+def test_two_processes_exactly_one_wins(tmp_path: Path, stale_lock_first: bool) -> None:
+    if stale_lock_first:  # both race to take over the same dead holder: still exactly one winner
+        _write_lock(tmp_path, host=socket.gethostname(), pid=_dead_pid(), lease_expires_at="2024-01-01T00:10:00Z")
     ctx = mp.get_context("fork")
     barrier, results, done = ctx.Barrier(2), ctx.Queue(), ctx.Event()
     procs = [ctx.Process(target=_contender, args=(str(tmp_path), barrier, results, done)) for _ in range(2)]
