@@ -42,6 +42,8 @@ class Collector:
     _seen: set[Diagnostic] = field(default_factory=set)
     # Addresses whose document failed validation: they exist, so references to them are not dangling.
     broken: set[str] = field(default_factory=set)
+    # Every document of a known kind (valid or not): their references are checked against the others.
+    sources: list[Source] = field(default_factory=list)
 
     def add(self, diagnostic: Diagnostic) -> None:
         if diagnostic not in self._seen:

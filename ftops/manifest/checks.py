@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import graphlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ftops.addresses import MANIFEST_KINDS
 from ftops.manifest import codes
@@ -72,10 +73,16 @@ def dependency_graph(entries: Iterable[Entry]) -> dict[str, set[str]]:
     return graph
 
 
-def check_all(entries: list[Entry], *, root: Path, broken: Iterable[str] = ()) -> None:
-    """Run every cross-resource and disk check; ``broken`` are addresses whose documents had errors."""
+def check_all(
+    entries: list[Entry], *, root: Path, broken: Iterable[str] = (), sources: Iterable[Source] = ()
+) -> None:
+    """Run every cross-resource and disk check.
+
+    ``broken`` are addresses whose documents had errors (they exist, so references to them are fine);
+    ``sources`` are all documents of a known kind, valid or not, whose references are checked.
+    """
     _check_duplicates(entries)
-    _check_references(entries, set(broken))
+    _check_references(entries, set(broken), sources)
     by_address = {e.address: e for e in entries}
     for cycle in find_cycles(dependency_graph(entries)):
         shown = list(reversed(cycle))  # read as "a references b references … a"
@@ -124,7 +131,7 @@ def _matrix_parents(entries: list[Entry]) -> dict[str, list[str]]:
     return parents
 
 
-def _check_references(entries: list[Entry], broken: set[str]) -> None:
+def _check_references(entries: list[Entry], broken: set[str], sources: Iterable[Source]) -> None:
     files = {e.resource.metadata.name for e in entries if isinstance(e.resource, FileResource)}
     jobs = {e.resource.metadata.name for e in entries if isinstance(e.resource, JobResource)}
     files |= {a.partition(".")[2] for a in broken if a.startswith("file.")}
@@ -147,15 +154,28 @@ def _check_references(entries: list[Entry], broken: set[str]) -> None:
             hint = f"did you mean '{guess}'?" if guess else f"define a {kind} with metadata.name: {name}"
         source.report(codes.DANGLING_REFERENCE, f"no {kind} named '{name}'", path, hint=hint)
 
-    for e in entries:
-        r = e.resource
-        if isinstance(r, JobResource):
-            for i, ref in enumerate(r.spec.training_files):
-                check(e.source, ref.file, files, "File", ("spec", "training_files", i, "file"))
-            for i, name in enumerate(r.spec.validation_files):
-                check(e.source, name, files, "File", ("spec", "validation_files", i))
-        elif isinstance(r, ModelResource):
-            check(e.source, r.spec.job, jobs, "FineTuningJob", ("spec", "job"))
+    for source in sources:
+        for name, kind, path in _raw_references(source.doc.data):
+            check(source, name, files if kind == "File" else jobs, kind, path)
+
+
+def _raw_references(data: Any) -> Iterator[tuple[str, str, tuple[str | int, ...]]]:
+    """(name, kind, path) of each reference written in a document, read from the YAML data itself so that
+    documents with other errors still get their references checked in the same run."""
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict):
+        return
+    if data.get("kind") == "FineTuningJob":
+        training = spec.get("training_files")
+        for i, item in enumerate(training if isinstance(training, list) else []):
+            if isinstance(item, dict) and isinstance(item.get("file"), str):
+                yield item["file"], "File", ("spec", "training_files", i, "file")
+        validation = spec.get("validation_files")
+        for i, item in enumerate(validation if isinstance(validation, list) else []):
+            if isinstance(item, str):
+                yield item, "File", ("spec", "validation_files", i)
+    elif data.get("kind") == "Model" and isinstance(spec.get("job"), str):
+        yield spec["job"], "FineTuningJob", ("spec", "job")
 
 
 def _check_path(entry: Entry, file: FileResource, root: Path) -> None:

@@ -145,6 +145,7 @@ def _parse_document(doc: Document, shown: str, collector: Collector) -> Resource
         del data["location"]
     if kind is None:
         return None
+    collector.sources.append(source)
     if source.address:
         collector.broken.add(source.address)  # until it validates: references to it are not "dangling"
     data["apiVersion"] = API_VERSION  # already reported above; don't report it twice through pydantic
@@ -207,7 +208,7 @@ def load_manifests(paths: Sequence[str | Path], *, root: Path) -> Manifest:
         shown_paths = ", ".join(str(p) for p in paths) or "."
         collector.at(codes.NO_INPUT, "no manifest documents found", file=shown_paths,
                      hint="add File, FineTuningJob and Model documents (see `ftops schema` or examples/manifests)")
-    check_all(entries, root=root, broken=collector.broken)
+    check_all(entries, root=root, broken=collector.broken, sources=collector.sources)
     if collector.diagnostics:
         raise ManifestError(collector.diagnostics)
     resources = tuple(e.resource for e in entries)
