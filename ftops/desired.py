@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Protocol
 
 from ftops.addresses import Address
-from ftops.errors import Location
+from ftops.errors import DatasetError, Location
 from ftops.manifest.model import Manifest
 from ftops.manifest.schema import FileResource, JobResource, ModelResource
 
@@ -123,7 +124,8 @@ def effective_suffix(name: str, suffix: str | None) -> str:
 
 def build_desired(manifest: Manifest, *, hashes: HashLookup, tokens: TokenLookup | None) -> Desired:
     """Resolve a loaded Manifest. References are already checked by the loader."""
-    files = {str(manifest.address_of(r)): _file(manifest.root, r, hashes) for r in manifest.files.values()}
+    root = manifest.root.resolve()  # once: resolving per file dominated re-plans of large projects
+    files = {str(manifest.address_of(r)): _file(root, r, hashes) for r in manifest.files.values()}
     jobs = {str(manifest.address_of(r)): _job(r, files, tokens) for r in manifest.jobs.values()}
     models = {str(manifest.address_of(r)): _model(r) for r in manifest.models.values()}
     unordered = Desired(files=files, jobs=jobs, models=models)
@@ -138,14 +140,23 @@ def _file_path(root: Path, resource: FileResource) -> Path:
     base = Path(resource.location.file).parent if resource.location else root
     if not base.is_absolute():
         base = root / base
-    return (base / raw).resolve()
+    # normpath, not resolve(): the loader already checked the real path stays inside the project.
+    return Path(os.path.normpath(base / raw))
 
 
 def _file(root: Path, resource: FileResource, hashes: HashLookup) -> DesiredFile:
     path = _file_path(root, resource)
-    sha = hashes.sha256(path)
     try:
-        rel = path.relative_to(root.resolve()).as_posix()
+        sha = hashes.sha256(path)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DatasetError(
+            f"cannot read {resource.spec.path}: {exc.strerror or exc}",
+            where=str(resource.location) if resource.location else f"file.{resource.metadata.name}",
+            hint="check the File's spec.path (relative to its manifest) and the file's permissions",
+        ) from None
+    try:
+        rel = path.relative_to(root).as_posix()
     except ValueError:
         rel = path.as_posix()
     return DesiredFile(
@@ -153,7 +164,7 @@ def _file(root: Path, resource: FileResource, hashes: HashLookup) -> DesiredFile
         path=path,
         rel_path=rel,
         sha256=sha,
-        bytes=path.stat().st_size,
+        bytes=size,
         upload_name=upload_name(path, sha),
         purpose=resource.spec.purpose,
         on_remove=resource.spec.on_remove,

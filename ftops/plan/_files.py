@@ -55,6 +55,8 @@ def _plan_file(ctx: PlanContext, f: DesiredFile) -> None:
         before = {"remote_id": entry.remote_id, "sha256": entry.fingerprint, **entry.attributes}
         if entry.fingerprint == f.sha256:
             if _alive(ctx, entry.remote_id):
+                sync_on_remove(ctx, f.address, entry.remote_id, entry.attributes, f.on_remove, "forget",
+                               file_after(f))
                 return
             ctx.observe_drift(f.address, entry.remote_id, f"the upload {entry.remote_id} was deleted outside ftops")
             reasons.append(f"the tracked upload {entry.remote_id} no longer exists; {f.rel_path} is uploaded again")
@@ -71,6 +73,16 @@ def _plan_file(ctx: PlanContext, f: DesiredFile) -> None:
                 field_changes=field_changes, reasons=reasons)
         return
     ctx.add(f.address, Action.UPLOAD, before=before, after=after, field_changes=field_changes, reasons=reasons)
+
+
+def sync_on_remove(ctx: PlanContext, address: str, remote_id: str, recorded: dict[str, Any], wanted: str,
+                   default: str, after: dict[str, Any]) -> None:
+    """A changed ``on_remove`` must reach the lock now: removal is planned from the lock alone, later."""
+    if str(recorded.get("on_remove", default)) != wanted:
+        ctx.add(address, Action.ADOPT, remote_id=remote_id, before={"on_remove": recorded.get("on_remove")},
+                after=after, field_changes=[FieldChange(path="on_remove", before=recorded.get("on_remove"),
+                                                        after=wanted)],
+                reasons=[f"on_remove: {wanted} is recorded in the lock (no API call)"])
 
 
 def _plan_removed(ctx: PlanContext, address: str, remote_id: str, on_remove: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from ftops.client.models import RemoteJob
 from ftops.desired import DesiredJob
 from ftops.plan._context import PlanContext
+from ftops.plan._files import sync_on_remove
 from ftops.plan.cost import estimate_cost, job_cost
 from ftops.plan.model import Action, FieldChange
 from ftops.state.model import LockedResource
@@ -70,6 +71,9 @@ def _plan_job(ctx: PlanContext, job: DesiredJob) -> None:
         _plan_replace(ctx, job, entry, remote)
         return
     _plan_state(ctx, job, entry, remote)
+    if not ctx.actions(job.address):
+        sync_on_remove(ctx, job.address, remote.id, entry.attributes, job.on_remove, ON_REMOVE_DEFAULT,
+                       job_after(job))
 
 
 def _file_deps(ctx: PlanContext, job: DesiredJob) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from ftops.client.models import RemoteModel
 from ftops.desired import DesiredModel
 from ftops.plan._context import PlanContext
+from ftops.plan._files import sync_on_remove
 from ftops.plan.model import Action, FieldChange
 from ftops.state.model import LockedResource
 
@@ -64,7 +65,8 @@ def _plan_model(ctx: PlanContext, m: DesiredModel) -> None:
         ctx.observe_drift(m.address, target, "the fine-tuned model was deleted outside ftops; it cannot be "
                           "recreated without training again (remove the Model, or change its job's spec)")
     # After the new model took the name, so the name never disappears from the account in between.
-    if promoting and entry is not None and old is not None and status not in NO_MODEL:
+    parked = target is None and m.job in ctx.desired.jobs and ctx.desired.jobs[m.job].state != "started"
+    if promoting and entry is not None and old is not None and status not in NO_MODEL and not parked:
         _supersede(ctx, m, entry.remote_id, old, waiting=target is None)
 
 
@@ -82,6 +84,9 @@ def _plan_pending(ctx: PlanContext, m: DesiredModel, status: str | None, *, prom
     """The job has no fine-tuned model yet (new, replaced or still training): plan what apply does once it has."""
     if status in NO_MODEL:
         return  # this job will never produce a model; the job's own report says why
+    job = ctx.desired.jobs.get(m.job)
+    if job is not None and job.state != "started":
+        return  # a parked job trains nothing: the model's changes are planned once the job is started
     when = f"once {m.job} has produced its fine-tuned model"
     lead = f"promote: {m.job}'s new fine-tuned model takes over" if promoting else "the model of a new job"
     after = model_after(m)
@@ -132,6 +137,8 @@ def _plan_fields(ctx: PlanContext, m: DesiredModel, live: RemoteModel, entry: Lo
     if not planned and entry is None:
         ctx.add(m.address, Action.ADOPT, remote_id=live.id, after=after,
                 reasons=[f"{m.job}'s fine-tuned model {live.id} is ready: recorded in the lock"])
+    elif not planned and entry is not None:
+        sync_on_remove(ctx, m.address, live.id, entry.attributes, m.on_remove, ON_REMOVE_DEFAULT, after)
 
 
 def _plan_removed(ctx: PlanContext, address: str, entry: LockedResource) -> None:
