@@ -21,6 +21,12 @@ ENV = {"CI": "true", "FTOPS_LOCAL_SPEED": "100000", "FTOPS_ENDPOINT": "", "MISTR
 SECRET_LOOKING = ("sk-", "Bearer ")
 
 
+
+@pytest.fixture(autouse=True)
+def _restore_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ftops -C DIR` changes the process's directory; put it back after each test."""
+    monkeypatch.chdir(Path.cwd())
+
 def ftops(project: Path, *args: str) -> Result:
     result = CliRunner().invoke(cli, ["-C", str(project), *args], env=ENV)
     assert "Traceback" not in result.output and "internal error" not in result.output, result.output
@@ -44,8 +50,10 @@ def test_gitops_story(tmp_path: Path) -> None:
     assert plan.stdout.splitlines()[0].startswith("Using the embedded local API at http://127.0.0.1:")
     assert "Plan: 2 to upload, 1 to create, 1 to start" in plan.stdout
     assert "Estimated training cost: $" in plan.stdout
-    markdown = ftops(project, "plan", "--format", "markdown")
-    assert "<!-- ftops-plan -->" in markdown.stdout
+    # What the workflow's pull-request job runs.
+    markdown = ftops(project, "plan", "--format", "markdown", "--detailed-exitcode", "-o", "plan.ftplan")
+    assert markdown.exit_code == 2, markdown.output
+    assert "<!-- ftops-plan -->" in markdown.stdout and (project / "plan.ftplan").is_file()
 
     # Merge: apply and wait for the training; the lock file records it.
     applied = ftops(project, "apply", "--auto-approve", "--wait")

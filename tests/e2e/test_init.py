@@ -26,6 +26,12 @@ EXPECTED = [
 ]
 
 
+
+@pytest.fixture(autouse=True)
+def _restore_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ftops -C DIR` changes the process's directory; put it back after each test."""
+    monkeypatch.chdir(Path.cwd())
+
 def run(*args: str) -> Result:
     result = CliRunner().invoke(cli, list(args))
     assert "Traceback" not in result.output
