@@ -8,6 +8,7 @@ archived, and `ftops jobs` shows both trainings.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,30 @@ def test_gitops_story(tmp_path: Path) -> None:
     # Nothing secret-looking was written next to the manifests.
     committed = (project / "ftops.lock").read_text()
     assert not any(s in committed for s in SECRET_LOOKING)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("example", ["sweep", "promotion"])
+def test_examples_validate(example: str) -> None:
+    result = ftops(REPO / "examples" / example, "validate")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Valid: 2 files")
+
+
+def test_sweep_split_is_reproducible_and_the_matrix_expands(tmp_path: Path) -> None:
+    sweep = REPO / "examples" / "sweep"
+    split = ftops(sweep, "data", "split", "data/helpdesk.jsonl", "--eval-fraction", "0.2", "--seed", "7",
+                  "--train", str(tmp_path / "train.jsonl"), "--eval", str(tmp_path / "eval.jsonl"))
+    assert split.exit_code == 0, split.output
+    for part in ("train", "eval"):
+        assert (tmp_path / f"{part}.jsonl").read_bytes() == (sweep / "data" / f"{part}.jsonl").read_bytes()
+
+    project = tmp_path / "sweep"
+    shutil.copytree(sweep, project, ignore=shutil.ignore_patterns(".ftops", "ftops.lock"))
+    doc = json_out(ftops(project, "plan", "--format", "json"))
+    creates = [c for c in doc["resource_changes"] if c["kind"] == "job" and "create" in c["actions"]]
+    assert sorted(c["address"] for c in creates) == [f"job.helpdesk-{i}" for i in range(1, 5)]
+    suffixes = {c["after"]["spec"]["suffix"] for c in creates}
+    assert suffixes == {f"helpdesk-{i}" for i in range(1, 5)}
