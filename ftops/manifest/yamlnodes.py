@@ -82,13 +82,19 @@ class _Builder:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.constructor = SafeConstructor()
+        # An alias reuses its anchor's node: build each node once, so "billion laughs" input stays linear and
+        # a recursive anchor becomes a recursive object (which validation then rejects) instead of a crash.
+        self.built: dict[int, Any] = {}
 
     def build(self, node: Node, path: Path) -> Any:
-        self.doc.values[path] = _pos(node)
+        self.doc.values.setdefault(path, _pos(node))
+        if id(node) in self.built:
+            return self.built[id(node)]
         if isinstance(node, MappingNode):
             # Merge keys (<<: *anchor) are folded in first, as safe_load would do.
             self.constructor.flatten_mapping(node)
             out: dict[str, Any] = {}
+            self.built[id(node)] = out
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode):
                     self.doc.bad_keys.append((path, _pos(key_node)))
@@ -101,7 +107,10 @@ class _Builder:
                 out[key] = self.build(value_node, child)
             return out
         if isinstance(node, SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            items: list[Any] = []
+            self.built[id(node)] = items
+            items.extend(self.build(item, (*path, i)) for i, item in enumerate(node.value))
+            return items
         return self.constructor.construct_object(node, deep=True)
 
 
