@@ -9,6 +9,7 @@ hyperparameters and suffix) is refused with 409, as the real service does.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sqlite3
 import uuid
@@ -75,7 +76,7 @@ def _derive_targets(ctx: Context, training: list[sqlite3.Row], limit: int = 10_0
     multi: set[str] = set()
     for row in training:
         with open(ctx.store.blob_path(row["sha256"]), "rb") as fh:
-            for _, line in zip(range(limit), fh):
+            for line in itertools.islice(fh, limit):
                 try:
                     found = json.loads(line).get("labels") or {}
                 except (ValueError, AttributeError):

@@ -17,7 +17,7 @@ _BASE_CREATED = 1_717_200_000  # a fixed date (2024-06-01) so base cards never c
 _FT = """SELECT j.id AS job, j.model AS root, j.job_type, j.success_at, j.fine_tuned_model AS id,
        m.name, m.description, COALESCE(m.archived, 0) AS archived
   FROM jobs j LEFT JOIN models m ON m.id = j.fine_tuned_model
- WHERE j.success_at IS NOT NULL AND j.success_at <= :now AND j.cancel_requested_at IS NULL
+ WHERE j.fine_tuned_model IS NOT NULL AND j.success_at <= :now AND j.cancel_requested_at IS NULL
    AND COALESCE(m.deleted, 0) = 0"""
 
 

@@ -44,7 +44,7 @@ def test_list_retrieve_url_download_delete(sdk: Any, tmp_path: Path) -> None:
     assert gone.id == ids[0] and gone.deleted is True
     with pytest.raises(sdk.SDKError) as err:
         sdk.client.files.retrieve(file_id=ids[0])
-    assert err.value.status_code == 404  # type: ignore[attr-defined]
+    assert err.value.status_code == 404
     assert sdk.client.files.list(search=tag).total == 2
 
 
@@ -52,5 +52,5 @@ def test_wrong_key_is_401(sdk: Any) -> None:
     bad = sdk.Mistral(api_key="not-the-key", server_url=sdk.server.url)
     with pytest.raises(sdk.SDKError) as err:
         bad.files.list()
-    assert err.value.status_code == 401  # type: ignore[attr-defined]
+    assert err.value.status_code == 401
     assert "not-the-key" not in str(err.value)

@@ -63,14 +63,14 @@ def test_job_lifecycle_to_a_usable_model(sdk: Any, tmp_path: Path) -> None:
     assert sdk.client.models.delete(model_id=model_id).deleted is True
     with pytest.raises(sdk.SDKError) as err:
         sdk.client.models.retrieve(model_id=model_id)
-    assert err.value.status_code == 404  # type: ignore[attr-defined]
+    assert err.value.status_code == 404
 
 
 def test_cancel_and_conflicts(sdk: Any, tmp_path: Path) -> None:
     job = _job(sdk, tmp_path, suffix=f"x{uuid.uuid4().hex[:6]}")
     with pytest.raises(sdk.SDKError) as early:
         sdk.client.fine_tuning.jobs.start(job_id=job.id)  # still QUEUED
-    assert early.value.status_code == 409  # type: ignore[attr-defined]
+    assert early.value.status_code == 409
     cancelled = sdk.client.fine_tuning.jobs.cancel(job_id=job.id)
     assert cancelled.status == "CANCELLATION_REQUESTED"
     sdk.advance(10)
@@ -78,7 +78,7 @@ def test_cancel_and_conflicts(sdk: Any, tmp_path: Path) -> None:
     assert final.status == "CANCELLED" and final.events[-1].data["status"] == "CANCELLED"
     with pytest.raises(sdk.SDKError) as late:
         sdk.client.fine_tuning.jobs.cancel(job_id=job.id)
-    assert late.value.status_code == 409  # type: ignore[attr-defined]
+    assert late.value.status_code == 409
 
 
 def test_auto_start_and_pagination(sdk: Any, tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_business_errors_are_sdk_errors(sdk: Any, tmp_path: Path) -> None:
     with pytest.raises(sdk.SDKError) as unknown:
         sdk.client.fine_tuning.jobs.create(model="open-mistral-7b", hyperparameters={"training_steps": 1},
                                            training_files=[{"file_id": str(uuid.uuid4()), "weight": 1.0}])
-    assert unknown.value.status_code == 422  # type: ignore[attr-defined]
+    assert unknown.value.status_code == 422
     with pytest.raises(sdk.SDKError) as base:
         sdk.client.models.delete(model_id="open-mistral-7b")
-    assert base.value.status_code == 403  # type: ignore[attr-defined]
+    assert base.value.status_code == 403

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from localapi_kit import KEY, Local, chat_lines
 
@@ -109,7 +111,7 @@ def test_jobs_pagination_and_filters(local: Local) -> None:
     assert [j["id"] for p in pages for j in p["data"]] == ids[::-1]
 
     def total(**params: object) -> int:
-        r = local.http.get("/v1/fine_tuning/jobs", params=params)  # type: ignore[arg-type]
+        r = local.http.get("/v1/fine_tuning/jobs", params=params)
         assert r.status_code == 200, r.text
         return int(r.json()["total"])
 
@@ -133,8 +135,8 @@ def test_files_filters_and_pagination(local: Local) -> None:
     local.upload("beta.jsonl", purpose="batch")
     local.upload("pre.jsonl", b'{"text": "plain text"}\n')
 
-    def listing(**params: object) -> dict[str, object]:
-        r = local.http.get("/v1/files", params=params)  # type: ignore[arg-type]
+    def listing(**params: object) -> dict[str, Any]:
+        r = local.http.get("/v1/files", params=params)
         assert r.status_code == 200, r.text
         return dict(r.json())
 
@@ -145,7 +147,7 @@ def test_files_filters_and_pagination(local: Local) -> None:
     assert listing(source=["upload", "mistral"])["total"] == 7 and listing(source=["mistral"])["total"] == 0
     assert listing(mimetypes=["application/jsonl"])["total"] == 7
     page = listing(page=1, page_size=4)
-    assert page["total"] == 7 and len(page["data"]) == 3  # type: ignore[arg-type]
+    assert page["total"] == 7 and len(page["data"]) == 3
 
 
 def test_model_management(local: Local) -> None:
