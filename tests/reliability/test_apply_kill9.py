@@ -81,7 +81,7 @@ def test_kill9_mid_apply_never_duplicates(serve: ServeProcess, tmp_path: Path) -
         root = trial_project(tmp_path / f"t{trial}", tag)
         args = ["-C", str(root), "apply", "--auto-approve"]
         pid = fork_cli(args, env, tmp_path / f"t{trial}.log")
-        time.sleep(rng.uniform(0.0, 0.9))
+        time.sleep(rng.uniform(0.0, 0.7))
         try:
             os.kill(pid, signal.SIGKILL)
             killed += 1
