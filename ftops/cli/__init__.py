@@ -20,8 +20,15 @@ class _Root(click.Group):
     """Turns every FtopsError into its rendered message and exit code 1: never a traceback for bad input."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # `-C` changes the working directory for this invocation only (tests run many in one process).
+        cwd = os.getcwd()
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # `ftops status | head`: the reader went away; that is not an ftops error.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
         except FtopsError as exc:
             click.echo(exc.render(), err=True)
             ctx.exit(exc.exit_code)
@@ -39,6 +46,8 @@ class _Root(click.Group):
                 err=True,
             )
             ctx.exit(1)
+        finally:
+            os.chdir(cwd)
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
