@@ -10,9 +10,8 @@ from pathlib import Path
 
 import click
 
+from ftops.settings import STATE_DIR
 from ftops.state.runlock import force_unlock
-
-STATE_DIR_NAME = ".ftops"
 
 
 @click.command("force-unlock")
@@ -22,7 +21,8 @@ def force_unlock_cmd(lock_id: str) -> None:
 
     Only do this when the run that holds it is certainly no longer running.
     """
-    removed = force_unlock(Path.cwd() / STATE_DIR_NAME, lock_id)
+    # The project root is the current directory (``ftops -C DIR`` has already changed into it).
+    removed = force_unlock(Path.cwd() / STATE_DIR, lock_id)
     click.echo(f"Removed the run lock {removed.id} held by {removed.owner.describe()} since {removed.created_at}.")
 
 
