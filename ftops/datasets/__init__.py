@@ -2,10 +2,11 @@
 
 Public surface used by other rooms (the local API, ``ftops validate``, the plan's cost estimate):
 
-- ``validate_path(path, *, kind=None, model=None, count_tokens=True) -> ValidationReport``
-- ``ValidationReport`` / ``LineError`` (below)
+- ``validate_path(path, *, kind=None, model=None, count_tokens=True, max_errors=1000) -> ValidationReport``
+- ``ValidationReport`` / ``LineError`` (``report.py``; error codes in ``codes.py`` and docs/dataset-errors.md)
 
-This stub fixes the contract; ``ftops/datasets/validate.py`` implements it.
+``stats.compute_stats``, ``fix.fix_file`` and ``split.split_file`` back ``ftops data stats|fix|split``.
+Importing this package does not import mistral-common (tokenizers load lazily, once per tokenizer).
 """
 
 from __future__ import annotations
