@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from ftops.client import MistralClient, RetryPolicy, parse_retry_after
 from ftops.client._retry import http_date
 from ftops.errors import RateLimited, ServerError, TransportError
 
-JOB = {"id": "6e1c7c3c-1111-4222-8333-944444444444", "model": "open-mistral-7b", "status": "QUEUED",
+JOB: dict[str, Any] = {"id": "6e1c7c3c-1111-4222-8333-944444444444", "model": "open-mistral-7b", "status": "QUEUED",
        "created_at": 1, "modified_at": 1, "training_files": [], "hyperparameters": {}, "job_type": "completion"}
 Step = Callable[[httpx.Request], httpx.Response]
 
@@ -55,7 +56,7 @@ def make(script: Script, sleeps: list[float], **policy: object) -> MistralClient
 
 
 def test_429_retry_after_seconds_is_honoured() -> None:
-    script, sleeps = Script(_status(429, {"Retry-After": "7"}), _ok(JOB)), []
+    script, sleeps = Script(_status(429, {"Retry-After": "7"}), _ok(JOB)), list[float]()
     job = make(script, sleeps).get_job(JOB["id"])
     assert job.id == JOB["id"]
     assert sleeps == [7.0]
@@ -63,26 +64,26 @@ def test_429_retry_after_seconds_is_honoured() -> None:
 
 def test_429_retry_after_http_date_is_honoured() -> None:
     when = http_date(time.time() + 20)
-    script, sleeps = Script(_status(429, {"Retry-After": when}), _ok(JOB)), []
+    script, sleeps = Script(_status(429, {"Retry-After": when}), _ok(JOB)), list[float]()
     make(script, sleeps).get_job(JOB["id"])
     assert len(sleeps) == 1 and 17 <= sleeps[0] <= 20
 
 
 def test_retry_after_is_capped_by_max_delay() -> None:
-    script, sleeps = Script(_status(429, {"Retry-After": "86400"}), _ok(JOB)), []
+    script, sleeps = Script(_status(429, {"Retry-After": "86400"}), _ok(JOB)), list[float]()
     make(script, sleeps, max_delay=30).get_job(JOB["id"])
     assert sleeps == [30]
 
 
 def test_5xx_is_retried_for_get_with_growing_backoff() -> None:
-    script, sleeps = Script(_status(503), _status(500), _status(502), _ok(JOB)), []
+    script, sleeps = Script(_status(503), _status(500), _status(502), _ok(JOB)), list[float]()
     make(script, sleeps, jitter=False).get_job(JOB["id"])
     assert sleeps == [0.5, 1.0, 2.0]
     assert len(script.requests) == 4
 
 
 def test_gives_up_after_max_attempts_with_typed_error() -> None:
-    script, sleeps = Script(*[_status(503)] * 3), []
+    script, sleeps = Script(*[_status(503)] * 3), list[float]()
     with pytest.raises(ServerError) as info:
         make(script, sleeps, max_attempts=3).get_job(JOB["id"])
     assert info.value.status_code == 503
@@ -97,21 +98,21 @@ def test_jitter_stays_within_half_to_full_backoff() -> None:
 
 
 def test_create_is_not_retried_on_5xx() -> None:
-    script, sleeps = Script(_status(500), _ok(JOB)), []
+    script, sleeps = Script(_status(500), _ok(JOB)), list[float]()
     with pytest.raises(ServerError):
         make(script, sleeps).create_job({"model": "open-mistral-7b", "hyperparameters": {}})
     assert len(script.requests) == 1 and sleeps == []
 
 
 def test_create_is_retried_on_429() -> None:
-    script, sleeps = Script(_status(429, {"Retry-After": "2"}), _ok(JOB)), []
+    script, sleeps = Script(_status(429, {"Retry-After": "2"}), _ok(JOB)), list[float]()
     job = make(script, sleeps).create_job({"model": "open-mistral-7b", "hyperparameters": {}})
     assert job.id == JOB["id"] and sleeps == [2.0]
     assert [json.loads(r.content)["auto_start"] for r in script.requests] == [False, False]
 
 
 def test_dropped_create_raises_transport_error_without_resend() -> None:
-    script, sleeps = Script(_drop, _ok(JOB)), []
+    script, sleeps = Script(_drop, _ok(JOB)), list[float]()
     with pytest.raises(TransportError) as info:
         make(script, sleeps).create_job({"model": "open-mistral-7b", "hyperparameters": {}})
     assert len(script.requests) == 1
@@ -121,7 +122,7 @@ def test_dropped_create_raises_transport_error_without_resend() -> None:
 def test_dropped_upload_is_not_resent(tmp_path: Path) -> None:
     data = tmp_path / "d.jsonl"
     data.write_text('{"messages": []}\n')
-    script, sleeps = Script(_drop, _ok({})), []
+    script, sleeps = Script(_drop, _ok({})), list[float]()
     with pytest.raises(TransportError):
         make(script, sleeps).upload_file(data, filename="d.jsonl")
     assert len(script.requests) == 1
@@ -131,20 +132,20 @@ def test_upload_retried_on_429_resends_the_whole_file(tmp_path: Path) -> None:
     data = tmp_path / "d.jsonl"
     data.write_bytes(b'{"messages": []}\n' * 1000)
     uploaded = {"id": "f", "filename": "d.jsonl", "bytes": 17000, "created_at": 1}
-    script, sleeps = Script(_status(429), _ok(uploaded)), []
+    script, sleeps = Script(_status(429), _ok(uploaded)), list[float]()
     make(script, sleeps).upload_file(data, filename="d.jsonl")
     assert len(script.requests[0].read()) == len(script.requests[1].read())
     assert data.read_bytes() in script.requests[1].read()
 
 
 def test_dropped_idempotent_calls_are_retried() -> None:
-    script, sleeps = Script(_drop, _drop, _ok(JOB)), []
+    script, sleeps = Script(_drop, _drop, _ok(JOB)), list[float]()
     assert make(script, sleeps).cancel_job(JOB["id"]).id == JOB["id"]
     assert len(sleeps) == 2
 
 
 def test_rate_limited_error_carries_retry_after_when_exhausted() -> None:
-    script, sleeps = Script(_status(429, {"Retry-After": "3"}), _status(429, {"Retry-After": "3"})), []
+    script, sleeps = Script(_status(429, {"Retry-After": "3"}), _status(429, {"Retry-After": "3"})), list[float]()
     with pytest.raises(RateLimited) as info:
         make(script, sleeps, max_attempts=2).list_models()
     assert info.value.retry_after == 3.0
