@@ -68,7 +68,8 @@ class HashCache:
 
     def sha256(self, path: Path | str) -> str:
         """The file's sha256, from the cache when its size, mtime and inode are unchanged."""
-        absolute = str(Path(path).resolve())
+        # abspath, not resolve(): no syscall per path component (a symlinked path is merely another key).
+        absolute = os.path.abspath(path)
         st = os.stat(absolute)
         entry = self._files.get(absolute)
         if isinstance(entry, dict) and entry.get("key") == self._key(st) and isinstance(entry.get("sha256"), str):
