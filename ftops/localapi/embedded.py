@@ -49,7 +49,9 @@ def serve_config(config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -
 
     from ftops.localapi.app import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when the listening socket
+    # says TCP; with proto 0, Nagle + delayed ACK add ~40 ms to every response (headers and body are two writes).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     app = create_app(config)
