@@ -1,0 +1,89 @@
+"""Apply wall time and request count for N files + N jobs on the local API, --parallelism 1 vs 8.
+
+Run: .venv/bin/python bench/bench_apply.py [--n 100]
+Each side gets a fresh ``ftops serve`` subprocess and a fresh project; apply runs in this process (the CLI
+entry point), and HTTP requests are counted per method by wrapping httpx's send (observation only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+from apply_project import ServeProcess, _rows, api_env  # noqa: E402
+
+HERE = os.getcwd()
+
+
+def make_big_project(root: Path, n: int) -> None:
+    (root / "manifests").mkdir(parents=True)
+    (root / "data").mkdir()
+    docs = []
+    for i in range(n):
+        (root / "data" / f"d{i}.jsonl").write_text(_rows(4, f"bench{i}"))
+        docs.append(f"apiVersion: ftops/v1\nkind: File\nmetadata: {{name: d{i}}}\nspec: {{path: ../data/d{i}.jsonl}}\n")
+        docs.append(f"apiVersion: ftops/v1\nkind: FineTuningJob\nmetadata: {{name: j{i}}}\nspec:\n"
+                    f"  model: open-mistral-7b\n  training_files: [{{file: d{i}}}]\n"
+                    f"  hyperparameters: {{training_steps: 2}}\n  state: created\n")
+    (root / "manifests" / "all.yaml").write_text("---\n".join(docs))
+
+
+def run(n: int, parallelism: int, latency_ms: int) -> dict[str, object]:
+    from ftops.cli import cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = ServeProcess(Path(tmp) / "api")
+        try:
+            httpx.put(f"{server.url}/_ftops/faults", json={"latency_ms": latency_ms},
+                      headers={"Authorization": f"Bearer {api_env(server.url)['MISTRAL_API_KEY']}"})
+            root = Path(tmp) / "proj"
+            make_big_project(root, n)
+            os.environ.update(api_env(server.url))
+            counts: Counter[str] = Counter()
+            original = httpx.Client.send
+
+            def counting(self: httpx.Client, request: httpx.Request, **kw: object) -> httpx.Response:
+                counts[request.method] += 1
+                return original(self, request, **kw)  # type: ignore[arg-type]
+
+            httpx.Client.send = counting  # type: ignore[method-assign]
+            started = time.perf_counter()
+            try:
+                cli.main(["-C", str(root), "apply", "--auto-approve", "--parallelism", str(parallelism)],
+                         standalone_mode=False)
+            except SystemExit:
+                pass
+            finally:
+                httpx.Client.send = original  # type: ignore[method-assign]
+                os.chdir(HERE)
+            wall = time.perf_counter() - started
+            lock = json.loads((root / "ftops.lock").read_text())
+            return {"parallelism": parallelism, "wall_s": round(wall, 2), "requests": sum(counts.values()),
+                    "by_method": dict(counts), "tracked": len(lock["resources"])}
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--latency-ms", type=int, default=20, help="added per request, like a real network")
+    args = parser.parse_args()
+    rows = [run(args.n, p, args.latency_ms) for p in (1, 8)]
+    for row in rows:
+        print(json.dumps(row))
+    print(f"speed-up with --parallelism 8: {rows[0]['wall_s'] / rows[1]['wall_s']:.1f}x "  # type: ignore[operator]
+          f"({args.n} files + {args.n} jobs, {args.latency_ms} ms latency)")
+
+
+if __name__ == "__main__":
+    main()
