@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-from apply_project import ServeProcess, _rows, api_env  # noqa: E402
+from apply_project import ServeProcess, _rows, api_env
 
 HERE = os.getcwd()
 

@@ -47,14 +47,15 @@ def _color() -> bool:
 
 
 def _is_plan_file(arg: str) -> bool:
+    """A saved plan is a JSON object; manifests are YAML files or directories."""
     path = Path(arg)
-    if not path.is_file():
+    if not path.is_file() or path.suffix in (".yaml", ".yml"):
         return False
     try:
         head = path.read_bytes()[:PLAN_SNIFF_BYTES].lstrip()
     except OSError:
         return False
-    return head.startswith(b"{") and b'"format_version"' in head
+    return head.startswith(b"{")
 
 
 @contextmanager

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from apply_project import SECRET_KEY, admin, api_env, list_all, make_project, run_cli
 from click.testing import CliRunner
 
 from ftops.cli import cli
 from ftops.localapi.embedded import EmbeddedServer, start_embedded
-from apply_project import SECRET_KEY, admin, api_env, list_all, make_project, run_cli
 
 
 @pytest.fixture()
@@ -90,8 +90,8 @@ def test_apply_without_tty_or_approval_refuses(tmp_path: Path, server: EmbeddedS
 def test_missing_wandb_key_fails_before_any_write(tmp_path: Path, server: EmbeddedServer) -> None:
     root = make_project(tmp_path / "proj")
     manifest = root / "manifests" / "project.yaml"
-    manifest.write_text(manifest.read_text().replace(
-        "  state: created\n---", "  state: created\n  integrations: [{project: p, api_key_env: FTOPS_TEST_WANDB}]\n---", 1))
+    wandb = "  integrations: [{project: p, api_key_env: FTOPS_TEST_WANDB}]\n"
+    manifest.write_text(manifest.read_text().replace("  state: created\n---", f"  state: created\n{wandb}---", 1))
     out = run_cli(root, server.url, "apply", "--auto-approve")
     assert out.returncode == 1, out.stdout
     assert "FTOPS_TEST_WANDB" in out.stderr and "job.support-a" in out.stderr

@@ -4,6 +4,7 @@ so dozens of kill -9 trials fit in CI. The child has its own HTTP client; the lo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -38,10 +39,8 @@ def fork_cli(args: list[str], env: dict[str, str], log: Path) -> int:
         code = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(Exception):
                 stream.flush()
-            except Exception:
-                pass
         os._exit(code)
 
 
@@ -70,10 +69,8 @@ def warm_up(args: list[str], env: dict[str, str]) -> None:
     try:
         from ftops.cli import cli
 
-        try:
+        with contextlib.suppress(SystemExit):
             cli.main(args, prog_name="ftops", standalone_mode=False)
-        except SystemExit:
-            pass
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -17,8 +17,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from apply_forked import run_forked, warm_up  # noqa: E402
-from apply_project import SECRET_KEY, ServeProcess, admin, api_env, list_all, make_project, sha12  # noqa: E402
+from apply_forked import run_forked, warm_up
+from apply_project import SECRET_KEY, ServeProcess, admin, api_env, list_all, make_project, sha12
 
 POSTS = ["/v1/files", "/v1/fine_tuning/jobs"]
 

@@ -21,8 +21,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from apply_forked import fork_cli, run_forked, wait_pid, warm_up  # noqa: E402
-from apply_project import (  # noqa: E402
+from apply_forked import fork_cli, run_forked, wait_pid, warm_up
+from apply_project import (
     SECRET_KEY,
     WANDB_SECRET,
     ServeProcess,
