@@ -92,6 +92,8 @@ lock or plan file. A literal `api_key:` is error M025.
 
 
 def _type_name(tp: Any) -> str:
+    if tp is Any:  # a class on 3.11+, not on 3.10: name it the same everywhere
+        return "any"
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         parts = [_type_name(a) for a in get_args(tp) if a is not type(None)]
