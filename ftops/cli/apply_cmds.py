@@ -21,12 +21,13 @@ from typing import Any
 import click
 
 from ftops.apply.adopt import resolve_open_intents
-from ftops.apply.pipeline import compute_plan, load_project, render_plan
+from ftops.apply.pipeline import compute_plan, load_project, render_plan, waiting_job
 from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, preflight
 from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs
 from ftops.cli._session import open_session, pass_settings
 from ftops.errors import ApplyError, FtopsError
+from ftops.plan.model import Plan
 from ftops.settings import Settings
 from ftops.state.lockfile import read_lock
 from ftops.state.runlock import RunLock
@@ -111,7 +112,15 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         if not plan.changes:
             echo("No changes. Your fine-tuning resources match the manifests.")
             return
+        waiting = {id(c): job for c in plan.changes if (job := waiting_job(c, plan)) is not None}
+        if len(waiting) == len(plan.changes) and not wait_jobs:
+            _report_waiting(plan, waiting, echo)
+            return
         render_plan(plan, echo, color=_color())
+        for change in plan.changes:
+            if id(change) in waiting:
+                echo(f"Note: {change.address} ({change.action.value}) is waiting for {waiting[id(change)]} to "
+                     "finish training; it is made by a later apply (or now with --wait).")
         preflight(plan)
         if plan_path is None and not auto_approve:
             _confirm()
@@ -124,6 +133,15 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         code = report.exit_code
     if code:
         sys.exit(code if code == EXIT_INTERRUPTED else 1)
+
+
+def _report_waiting(plan: Plan, waiting: dict[int, str], echo: Callable[[str], None]) -> None:
+    """Only model changes that need a still-training job's model: nothing to approve, nothing written."""
+    echo("No changes to apply now: the remaining changes are waiting for jobs that are still training.")
+    for change in plan.changes:
+        echo(f"  … {change.address}: {change.action.value}, waiting for {waiting[id(change)]} to finish")
+    jobs = ", ".join(sorted(set(waiting.values())))
+    echo(f"Run `ftops apply --wait` to follow {jobs} and make them, or `ftops wait` and then ftops apply again.")
 
 
 def _confirm() -> None:

@@ -18,10 +18,7 @@ import click
 
 from ftops.apply.pipeline import compute_plan, load_project
 from ftops.cli._session import open_session, pass_settings
-from ftops.datasets import validate_path
-from ftops.desired import TokenCount, TokenLookup
-from ftops.errors import DatasetError, PolicyError
-from ftops.hashing import HashCache
+from ftops.errors import PolicyError
 from ftops.plan.model import Action, Plan
 from ftops.plan.planfile import save_plan
 from ftops.render.json import render_json
@@ -31,40 +28,6 @@ from ftops.settings import Settings
 from ftops.state.lockfile import check_endpoint, read_lock
 
 EXIT_CHANGES = 2
-
-
-class CachedTokenCounter:
-    """Data tokens per (content hash, model), counted once with ``validate_path`` and kept in the hash cache.
-
-    Exact and estimated counts are cached under different keys, so installing the tokenizers later upgrades
-    an estimate instead of reusing it.
-    """
-
-    def __init__(self, cache: HashCache) -> None:
-        self.cache = cache
-        self.counted = 0  # files actually read (tests and the benchmark check re-plans read nothing)
-
-    def count(self, path: Path, sha256: str, model: str) -> TokenCount | None:
-        for exact in (True, False):
-            cached = self.cache.tokens(sha256, _token_key(model, exact))
-            if cached is not None:
-                return TokenCount(cached, exact)
-        try:
-            report = validate_path(path, model=model, count_tokens=True)
-        except DatasetError:
-            return None  # the plan falls back to a size-based guess; `ftops validate` reports the problem
-        self.counted += 1
-        self.cache.set_tokens(sha256, _token_key(model, report.tokens_exact), report.data_tokens)
-        return TokenCount(report.data_tokens, report.tokens_exact)
-
-
-def _token_key(model: str, exact: bool) -> str:
-    return f"{model}|{'exact' if exact else 'estimate'}"
-
-
-def token_lookup(cache: HashCache) -> TokenLookup:
-    """The token counter ``compute_plan`` uses (shared with ``ftops apply`` so both show the same cost)."""
-    return CachedTokenCounter(cache)
 
 
 def _plain() -> bool:

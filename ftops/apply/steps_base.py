@@ -1,0 +1,100 @@
+"""What every apply step shares: its context, the two non-error outcomes, and recording a job's progress.
+
+A step returns a one-line summary, raises ``Deferred`` when it needs a fine-tuned model that does not exist
+yet, raises ``Interrupted`` when the user stopped it while it was waiting, and raises an FtopsError when its
+branch must stop. The per-kind steps live in ``steps_files``, ``steps_jobs`` and ``steps_models``; the
+dispatcher in ``steps`` maps plan Actions to them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ftops.apply.protocols import ApiClient, Store
+from ftops.client.models import RemoteJob
+from ftops.errors import ApplyError, FtopsError
+from ftops.plan.model import Change
+
+# An ambiguous POST followed by a search that finds nothing may be re-issued; this many times in all.
+MAX_CREATE_ATTEMPTS = 3
+
+
+class Deferred(Exception):
+    """The step needs something that does not exist yet (a job's fine-tuned model)."""
+
+    def __init__(self, reason: str, *, job_address: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.job_address = job_address
+
+
+class Interrupted(Exception):
+    """The user asked to stop while this step was waiting."""
+
+
+@dataclass
+class PollPolicy:
+    first: float = 0.25
+    factor: float = 1.6
+    cap: float = 3.0
+    timeout: float = 900.0
+
+    def delays(self) -> list[float]:
+        out: list[float] = []
+        delay, total = self.first, 0.0
+        while total < self.timeout:
+            out.append(delay)
+            total += delay
+            delay = min(delay * self.factor, self.cap)
+        return out
+
+
+@dataclass
+class StepContext:
+    client: ApiClient
+    store: Store
+    root: Path
+    echo: Callable[[str], None]
+    stop: threading.Event = field(default_factory=threading.Event)
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    env: dict[str, str] | None = None  # None: os.environ, read at call time only
+
+
+Step = Callable[[StepContext, Change], str]
+
+
+def failed(change: Change, what: str, exc: FtopsError) -> ApplyError:
+    return ApplyError(
+        f"{what} failed: {exc.message}",
+        where=change.address,
+        hint="the API did not accept it and nothing was created; run ftops apply again later",
+    )
+
+
+def is_removal(change: Change) -> bool:
+    """A change the plan made because the resource left the manifests: forget it once done."""
+    return change.after is None
+
+
+def forget(ctx: StepContext, change: Change) -> str:
+    if change.address in ctx.store.lock.resources:
+        ctx.store.remove(change.address)
+    return f"{change.address}: forgotten (the remote object is left alone)"
+
+
+def record_job(store: Store, address: str, job: RemoteJob) -> None:
+    """Record a job's observed status and fine-tuned model id, if the lock still tracks that job."""
+    locked = store.lock.resources.get(address)
+    if locked is None or locked.remote_id != job.id:
+        return
+    changes: dict[str, Any] = {
+        "status": job.status,
+        "fine_tuned_model": job.fine_tuned_model or locked.fine_tuned_model,
+    }
+    if locked.status == changes["status"] and locked.fine_tuned_model == changes["fine_tuned_model"]:
+        return
+    store.put(address, locked.model_copy(update=changes))
