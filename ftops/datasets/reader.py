@@ -4,13 +4,15 @@ The file is read in binary, one line at a time, so memory stays bounded by the l
 (``MAX_LINE_BYTES``); longer lines are skipped in chunks and reported. Each line becomes either a parsed
 JSON value or a ``(code, message)`` problem: invalid UTF-8, a BOM, a blank line, invalid JSON, the
 ``NaN``/``Infinity`` literals Python accepts but JSON (and the API) do not, and nesting deep enough to
-overflow the parser's recursion.
+overflow the parser's recursion. Well-formed object lines, nearly all of them, take a faster route
+(``parse_object_fast``) that builds the same value and keeps the raw text of the ``tools`` values.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -27,6 +29,14 @@ def _reject_constant(name: str) -> Any:
 
 _STRICT = json.JSONDecoder(parse_constant=_reject_constant)
 _PLAIN_LOADS = json.loads
+# The C scanner behind json.loads, configured like the default decoder (strict strings, no hooks).
+# (Both are in the json module, not in its type stubs.)
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_WS = re.compile(r"[ \t\n\r]*")
+_WS_CHARS = " \t\n\r"
+# Top-level keys whose raw value text is kept: the tools check is cached by it (rules_tools.check_tools).
+RAW_KEYS = frozenset(("tools", "available_tools"))
 
 
 @dataclass
@@ -57,6 +67,74 @@ def iter_raw_lines(stream: IO[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> I
             yield number, None, size
             continue
         yield number, chunk, size
+
+
+def parse_object_fast(raw: bytes) -> tuple[dict[str, Any], dict[str, str] | None] | None:
+    """The common case of ``parse_line``: a well-formed line holding one JSON object, or None to defer.
+
+    Returns the object exactly as ``json.loads`` builds it (same C scanner for every value, later duplicate
+    keys win at the first key's position) plus the raw text of its ``tools``/``available_tools`` values,
+    which makes a cheap cache key. Anything unusual (not an object, invalid UTF-8 or JSON, NaN/Infinity,
+    deep nesting) returns None and ``parse_line`` decides, so problems are reported by one code path.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text.startswith("{") or "NaN" in text or "Infinity" in text:
+        return None
+    if 'tools"' not in text:  # no tool list to keep: one call to the C scanner does it all
+        try:
+            value, end = _SCAN_ONCE(text, 0)
+        except (ValueError, StopIteration, RecursionError):
+            return None
+        if end != len(text) and text[end:].strip(_WS_CHARS):
+            return None  # extra data after the object
+        return value, None
+    return _parse_top_object(text)
+
+
+def _parse_top_object(text: str) -> tuple[dict[str, Any], dict[str, str] | None] | None:
+    """json's object parsing for the top level only, so the raw text of each tool list is known."""
+    obj: dict[str, Any] = {}
+    spans: dict[str, str] | None = None
+    try:
+        end = 1
+        if text[end] in _WS_CHARS:
+            end = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if text[end] == "}":
+            end += 1
+        else:
+            while True:
+                if text[end] != '"':
+                    return None
+                key, end = _scanstring(text, end + 1, True)
+                if text[end] != ":":
+                    end = _WS.match(text, end).end()  # type: ignore[union-attr]
+                    if text[end] != ":":
+                        return None
+                start = end + 1
+                if text[start] in _WS_CHARS:
+                    start = _WS.match(text, start).end()  # type: ignore[union-attr]
+                obj[key], end = _SCAN_ONCE(text, start)
+                if key in RAW_KEYS:
+                    spans = spans or {}
+                    spans[key] = text[start:end]
+                if text[end] in _WS_CHARS:
+                    end = _WS.match(text, end).end()  # type: ignore[union-attr]
+                sep = text[end]
+                end += 1
+                if sep == "}":
+                    break
+                if sep != ",":
+                    return None
+                if text[end] in _WS_CHARS:
+                    end = _WS.match(text, end).end()  # type: ignore[union-attr]
+    except (ValueError, StopIteration, IndexError, RecursionError):
+        return None
+    if end != len(text) and text[end:].strip(_WS_CHARS):
+        return None  # extra data after the object
+    return obj, spans
 
 
 def parse_line(number: int, raw: bytes | None, size: int, max_line_bytes: int = MAX_LINE_BYTES) -> RawLine:

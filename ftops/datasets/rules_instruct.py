@@ -88,9 +88,17 @@ class InstructResult:
         self.has_image = False
 
 
-def check_instruct(row: dict[str, Any]) -> InstructResult:
+def check_instruct(row: dict[str, Any], raw: dict[str, str] | None = None) -> InstructResult:
+    """Every problem of one instruct row; ``raw`` maps top-level keys to their raw JSON text when known."""
     res = InstructResult()
     issues = res.issues
+    plain_tried = False
+    if len(row) == 1:  # {"messages": [...]} and nothing else: no tools, no system_prompt, no clash
+        msgs = row.get("messages")
+        if type(msgs) is list:
+            if _plain_row(msgs, issues):
+                return res
+            plain_tried = True
     if "messages" not in row and "interactions" not in row:
         keys = ", ".join(repr(k) for k in list(row)[:5]) or "none"
         issues.append(("E201", f"row has no 'messages' (or 'interactions') key; keys: {keys}"))
@@ -106,10 +114,10 @@ def check_instruct(row: dict[str, Any]) -> InstructResult:
     tool_names: list[str] | None = None
     chosen = tools_of(row)
     if chosen is not None:
-        tool_issues, tool_names = check_tools(chosen[1], chosen[0])
+        tool_issues, tool_names = check_tools(chosen[1], chosen[0], raw.get(chosen[0]) if raw else None)
         issues.extend(tool_issues)
     system_prompt = row.get("system_prompt")
-    if chosen is None and system_prompt is None and _plain_row(msgs, issues):
+    if chosen is None and system_prompt is None and not plain_tried and _plain_row(msgs, issues):
         return res
     if system_prompt is not None and not isinstance(system_prompt, str):
         issues.append(("E211", "'system_prompt' must be a string"))
@@ -126,18 +134,22 @@ def _plain_row(msgs: list[Any], issues: list[Issue]) -> bool:
     structure rules reduce to: something besides the system message, a lone message must be a user
     message, the last one is an assistant, no empty assistant turn.
     """
-    roles = []
+    roles: list[str] = []
     systems = 0
+    has_empty = False
     for m in msgs:
         if type(m) is not dict or len(m) != 2:
             return False
-        role = m.get("role")
-        if type(m.get("content")) is not str:
+        content = m.get("content")
+        if type(content) is not str:
             return False
-        if role == "system":
+        role = m.get("role")
+        if role == "assistant":
+            has_empty = has_empty or not content
+        elif role == "system":
             systems += 1
             continue
-        if role != "user" and role != "assistant":
+        elif role != "user":
             return False
         roles.append(role)
     if systems > 1:
@@ -149,9 +161,10 @@ def _plain_row(msgs: list[Any], issues: list[Issue]) -> bool:
         issues.append(("E206", f"a single-message conversation must be a user message, got {roles[0]}"))
     if roles[-1] != "assistant":
         issues.append(("E207", f"the last message must be an assistant message, got {roles[-1]}"))
-    for i, m in enumerate(msgs):
-        if not m["content"] and m["role"] == "assistant":
-            issues.append(("E308", f"messages[{i}] (assistant) has empty content and no tool_calls"))
+    if has_empty:
+        for i, m in enumerate(msgs):
+            if not m["content"] and m["role"] == "assistant":
+                issues.append(("E308", f"messages[{i}] (assistant) has empty content and no tool_calls"))
     return True
 
 

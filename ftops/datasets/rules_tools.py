@@ -3,8 +3,9 @@
 They follow mistral-finetune's parsing (``_parse_available_tools``, ``_parse_tool_calls``,
 ``_parse_tool_message``) and mistral-common's V3 finetuning validator (names, 9-character ids, Draft-7
 schemas), as documented in ``dataset-rules.md`` §1.3-§1.4. Schema checks are the expensive part, so the
-verdict for a whole ``tools`` list is cached by its canonical JSON: a file that repeats one tool list
-pays for it once.
+verdict for a whole ``tools`` list is cached by its JSON text: the line's raw text of the value when the
+reader kept it (free), else its canonical JSON. Either way the verdict is computed on the canonical form,
+so it does not depend on which text was the key; a file that repeats one tool list pays for it once.
 """
 
 from __future__ import annotations
@@ -25,20 +26,40 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def check_tools(tools: Any, key: str) -> tuple[list[Issue], list[str]]:
-    """Problems of a ``tools``/``available_tools`` value and the tool names it defines."""
+# Cached texts are at most this long, so the cache stays small whatever the file holds.
+_MAX_KEY_CHARS = 64 * 1024
+
+
+def check_tools(tools: Any, key: str, raw: str | None = None) -> tuple[list[Issue], list[str]]:
+    """Problems of a ``tools``/``available_tools`` value and the tool names it defines.
+
+    ``raw``, when given, must be the JSON text ``tools`` was parsed from; it saves serialising the list
+    to look it up in the cache.
+    """
     if not isinstance(tools, list):
         return [("E401", f"{key!r} must be a list, got {type(tools).__name__}")], []
+    if raw is not None and len(raw) <= _MAX_KEY_CHARS:
+        try:
+            issues, names = _check_tools_cached(raw, key)
+        except (TypeError, ValueError, RecursionError):
+            pass  # the canonical route below decides, as it always did
+        else:
+            return list(issues), list(names)
     try:
         canonical = json.dumps(tools, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         return _check_tools_uncached(tools, key)
+    if len(canonical) > _MAX_KEY_CHARS:
+        return _check_tools_uncached(json.loads(canonical), key)
     issues, names = _check_tools_cached(canonical, key)
     return list(issues), list(names)
 
 
-@lru_cache(maxsize=2048)
-def _check_tools_cached(canonical: str, key: str) -> tuple[tuple[Issue, ...], tuple[str, ...]]:
+@lru_cache(maxsize=512)
+def _check_tools_cached(text: str, key: str) -> tuple[tuple[Issue, ...], tuple[str, ...]]:
+    # ``text`` is raw or canonical JSON of the list; re-canonicalise so both give the same verdict
+    # (schema error messages can depend on key order).
+    canonical = json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False)
     issues, names = _check_tools_uncached(json.loads(canonical), key)
     return tuple(issues), tuple(names)
 

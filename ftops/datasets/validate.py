@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ftops.datasets.reader import MAX_LINE_BYTES, iter_raw_lines, parse_line
+from ftops.datasets.reader import MAX_LINE_BYTES, iter_raw_lines, parse_line, parse_object_fast
 from ftops.datasets.report import DEFAULT_MAX_RECORDS, DataKind, LineError, ValidationReport
 from ftops.datasets.rules_instruct import check_instruct
 from ftops.datasets.rules_other import check_classifier, check_pretrain, label_shape, row_kind
@@ -25,7 +25,7 @@ from ftops.errors import DatasetError
 _CLASH = {("instruct", "pretrain"), ("pretrain", "instruct")}
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One line after checking: its parsed value (None when not JSON), kind and problems."""
 
@@ -38,12 +38,12 @@ class Row:
 
     @property
     def valid(self) -> bool:
-        return not any(code[0] == "E" for code, _ in self.issues)
+        return not self.issues or all(code[0] != "E" for code, _ in self.issues)
 
 
-def _check(kind: DataKind, row: dict[str, Any]) -> tuple[list[Issue], bool]:
+def _check(kind: DataKind, row: dict[str, Any], raw: dict[str, str] | None) -> tuple[list[Issue], bool]:
     if kind == "instruct":
-        res = check_instruct(row)
+        res = check_instruct(row, raw)
         return res.issues, res.has_image
     if kind == "pretrain":
         return check_pretrain(row), False
@@ -57,14 +57,15 @@ class _KindTracker:
         self.kind: DataKind | None = forced
         self._label_shapes: dict[str, str] = {}
 
-    def check(self, number: int, size: int, value: Any) -> Row:
+    def check(self, number: int, size: int, value: Any, raw: dict[str, str] | None = None) -> Row:
+        """``raw`` holds the raw text of top-level tool lists when the reader kept it (a cache key)."""
         if not isinstance(value, dict):
             return Row(number, size, value, self.kind,
                        [("E105", f"line is a JSON {type(value).__name__}, not an object")])
         suggested = row_kind(value)
         if self.kind is None:
             kind: DataKind = suggested or "instruct"
-            issues, has_image = _check(kind, value)
+            issues, has_image = _check(kind, value, raw)
             row = Row(number, size, value, kind, issues, has_image)
             if row.valid:
                 self.kind = kind
@@ -72,7 +73,7 @@ class _KindTracker:
         if suggested is not None and (self.kind, suggested) in _CLASH:
             return Row(number, size, value, self.kind,
                        [("E110", f"row looks like {suggested} data, but this file holds {self.kind} rows")])
-        issues, has_image = _check(self.kind, value)
+        issues, has_image = _check(self.kind, value, raw)
         if self.kind == "classifier" and isinstance(value.get("labels"), dict):
             self._check_label_shapes(value["labels"], issues)
         return Row(number, size, value, self.kind, issues, has_image)
@@ -93,7 +94,12 @@ def iter_rows(stream: IO[bytes], *, kind: DataKind | None = None,
               max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Row]:
     """Parse and check every line of a binary stream; never raises for any content."""
     tracker = _KindTracker(kind)
+    check = tracker.check
     for number, raw, size in iter_raw_lines(stream, max_line_bytes):
+        fast = parse_object_fast(raw) if raw is not None else None
+        if fast is not None:
+            yield check(number, size, fast[0], fast[1])
+            continue
         line = parse_line(number, raw, size, max_line_bytes)
         if line.problem is not None:
             yield Row(number, size, None, tracker.kind, [line.problem])
