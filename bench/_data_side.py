@@ -1,7 +1,8 @@
 """One side of bench_validate.py, run in its own process so its peak RSS (ru_maxrss) is its own.
 
 ``ours FILE``: ftops' validate_path (no token counting). ``baseline FILE``: every line parsed with
-json.loads and mistral-common's own request model and V3 finetuning validator. Prints one JSON object.
+json.loads and mistral-common's own request model and V3 finetuning validator. Prints one JSON object
+with wall seconds, CPU seconds (user + sys, less sensitive to other jobs on a shared machine) and peak RSS.
 """
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ def baseline(path: str) -> tuple[int, int]:
 
 def main() -> None:
     side, path = sys.argv[1], sys.argv[2]
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     total, valid = (ours if side == "ours" else baseline)(path)
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"side": side, "seconds": seconds, "lines": total, "valid": valid, "peak_rss_mb": peak_kb / 1024}))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    print(json.dumps({"side": side, "seconds": seconds, "cpu_seconds": cpu, "lines": total, "valid": valid,
+                      "peak_rss_mb": after.ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,16 @@
 
 Builds a file of at least ``--size-mb`` MB under bench/.out/ by repeating the shared real datasets (hh-rlhf,
 the toy set and the drone set), then runs each side in its own subprocess (so ru_maxrss is that side's
-peak) and prints MB/s, peak RSS and the ratio. Run: ``.venv/bin/python bench/bench_validate.py --size-mb 200``.
+peak) and prints MB/s, CPU time, peak RSS, the ratios (wall and CPU) and the load average before and
+after each side: on a shared machine the wall ratio moves with the other jobs, the CPU ratio much less.
+Run: ``.venv/bin/python bench/bench_validate.py --size-mb 200``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,13 +59,16 @@ def main() -> None:
     print(f"file: {path} ({size:,.0f} MB)")
     results = {}
     for side in ("ours",) + (() if args.skip_baseline else ("baseline",)):
+        load_before = os.getloadavg()[0]
         r = run_side(side, path)
         results[side] = r
         print(f"{side:>8}: {r['lines']:,} lines ({r['valid']:,} valid) in {r['seconds']:.1f} s = "
-              f"{size / r['seconds']:.1f} MB/s, peak RSS {r['peak_rss_mb']:.0f} MB")
+              f"{size / r['seconds']:.1f} MB/s (CPU {r['cpu_seconds']:.1f} s), peak RSS {r['peak_rss_mb']:.0f} MB; "
+              f"load avg {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
     if "baseline" in results:
         ratio = results["baseline"]["seconds"] / results["ours"]["seconds"]
-        print(f"ratio: ftops is {ratio:.1f}x the baseline's throughput")
+        cpu_ratio = results["baseline"]["cpu_seconds"] / results["ours"]["cpu_seconds"]
+        print(f"ratio: ftops is {ratio:.1f}x the baseline's throughput ({cpu_ratio:.1f}x in CPU time)")
 
 
 if __name__ == "__main__":
