@@ -5,7 +5,9 @@ then measures over loopback HTTP against the embedded server:
 
 - p50/p95 latency of ``GET /v1/files`` and ``GET /v1/fine_tuning/jobs`` pages of 100 (random pages, plus a
   filtered jobs list by ``status``);
-- requests/s of mixed traffic (lists, gets, uploads, job creates) from N concurrent clients for a bounded time.
+- requests/s of mixed traffic (lists, gets, uploads, job creates) from N concurrent clients for a bounded time,
+  twice: against the embedded server (clients and server share this process and its GIL) and against an
+  ``ftops serve`` subprocess on the same state (the server has a process, and a core, of its own).
 
 Run: ``.venv/bin/python bench/bench_localapi.py [--items 10000] [--clients 12] [--seconds 8]``. It prints a
 table; figures are machine-dependent, so compare ratios rather than absolutes.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -28,6 +31,9 @@ from typing import Any
 import httpx
 
 from ftops.localapi import start_embedded
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+from apply_project import ServeProcess  # type: ignore[import-not-found]
 
 
 def _chat(n: int, salt: str) -> bytes:
@@ -74,27 +80,39 @@ def latency(http: httpx.Client, path: str, params: dict[str, Any], *, pages: int
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def mixed(url: str, key: str, *, clients: int, seconds: float) -> tuple[int, int, float]:
+def mixed(url: str, key: str, *, clients: int, seconds: float, tag: str = "w") -> tuple[int, int, float]:
+    """Requests/s of the mixed traffic in a bounded window, after every client made one upload and one job.
+
+    The warm-up keeps one-time costs out of the window: a fresh server loads the tokenizer (seconds) on its
+    first job create, and each client's first connection is set up. ``tag`` keeps the files and job
+    suffixes of two runs on one server apart (an identical active job would be refused with 409).
+    """
     done = [0]
     errors = [0]
     lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    window = [0.0]  # when the timed window ends; set once every client is warm
+    ready = threading.Barrier(clients + 1, action=lambda: window.__setitem__(0, time.monotonic() + seconds),
+                              timeout=120)
 
     def worker(n: int) -> None:
         ok = bad = 0
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
-            file_id = http.post("/v1/files", files={"file": (f"w{n}.jsonl", _chat(3, str(n)))}).json()["id"]
+            file_id = http.post("/v1/files", files={"file": (f"{tag}{n}.jsonl", _chat(3, f"{tag}{n}"))}).json()["id"]
+            http.post("/v1/fine_tuning/jobs", json={"model": "open-mistral-7b", "hyperparameters": {
+                "training_steps": 1}, "training_files": [{"file_id": file_id}], "suffix": f"{tag}{n}-warm"})
+            ready.wait()
+            stop = window[0]
             i = 0
             while time.monotonic() < stop:
                 i += 1
                 k = i % 10
                 if k == 0:
-                    r = http.post("/v1/files", files={"file": (f"w{n}-{i}.jsonl", _chat(2, f"{n}-{i}"))})
+                    r = http.post("/v1/files", files={"file": (f"{tag}{n}-{i}.jsonl", _chat(2, f"{tag}{n}-{i}"))})
                 elif k == 1:
                     r = http.post("/v1/fine_tuning/jobs", json={"model": "open-mistral-7b", "hyperparameters": {
-                        "training_steps": i}, "training_files": [{"file_id": file_id}], "suffix": f"w{n}"})
+                        "training_steps": i}, "training_files": [{"file_id": file_id}], "suffix": f"{tag}{n}"})
                 elif k < 5:
-                    r = http.get("/v1/fine_tuning/jobs", params={"page_size": 20, "suffix": f"w{n}"})
+                    r = http.get("/v1/fine_tuning/jobs", params={"page_size": 20, "suffix": f"{tag}{n}"})
                 elif k < 7:
                     r = http.get(f"/v1/files/{file_id}")
                 elif k == 7:
@@ -108,9 +126,10 @@ def mixed(url: str, key: str, *, clients: int, seconds: float) -> tuple[int, int
             errors[0] += bad
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
-    t0 = time.monotonic()
     for t in threads:
         t.start()
+    ready.wait()
+    t0 = window[0] - seconds
     for t in threads:
         t.join(seconds + 60)
     elapsed = time.monotonic() - t0
@@ -125,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=100)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp, start_embedded(Path(tmp), speed=100.0) as server:
+        print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
         http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.api_key}"}, timeout=60)
         t0 = time.perf_counter()
         seed(server, http, args.items)
@@ -139,14 +159,24 @@ def main(argv: list[str] | None = None) -> int:
             ("GET /v1/fine_tuning/jobs?suffix=s7",
              latency(http, "/v1/fine_tuning/jobs", {"suffix": "s7"}, pages=2, samples=args.samples)),
         ]
-        ok, bad, rps = mixed(server.url, server.api_key, clients=args.clients, seconds=args.seconds)
+        embedded = mixed(server.url, server.api_key, clients=args.clients, seconds=args.seconds)
         http.close()
+        server.stop()
+        proc = ServeProcess(Path(tmp), key=server.api_key, speed=100.0)
+        try:
+            separate = mixed(proc.url, server.api_key, clients=args.clients, seconds=args.seconds, tag="p")
+        finally:
+            proc.stop()
     print(f"local API benchmark: {args.items:,} files + {args.items:,} jobs seeded in {seeded:.1f}s; "
           f"{args.samples} samples per list")
     print(f"{'request':<44} {'p50 ms':>8} {'p95 ms':>8}")
     for name, (p50, p95) in rows:
         print(f"{name:<44} {p50:>8.1f} {p95:>8.1f}")
-    print(f"mixed traffic, {args.clients} clients, {args.seconds:g}s: {ok} ok, {bad} errors, {rps:.0f} requests/s")
+    bad = 0
+    for where, (ok, errors, rps) in (("embedded, same process", embedded), ("ftops serve subprocess", separate)):
+        bad += errors
+        print(f"mixed traffic ({where}), {args.clients} clients, {args.seconds:g}s: {ok} ok, {errors} errors, "
+              f"{rps:.0f} requests/s")
     return 1 if bad else 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,6 +50,11 @@ def choose_tokenizer(model: str | None) -> TokenizerChoice:
         return TokenizerChoice("tekken", False, f"{model} is not in mistral-common's tokenizer table; "
                                                 "counted with tekken (Ministral 8B's), may differ slightly")
     return TokenizerChoice("v3-spm", False, f"unknown model {model!r}: counted with v3 SentencePiece")
+
+
+# Loading a tokenizer takes seconds; threads asking at once (the local API validates jobs in a thread pool)
+# must wait for one load instead of each loading its own copy.
+_LOAD_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=8)
@@ -194,7 +200,8 @@ def get_counter(model: str | None, *, exact: bool = True) -> TokenCounter:
                                             f"~{ESTIMATE_BYTES_PER_TOKEN} bytes/token estimate "
                                             "(pip install 'ftops[tokenizers]' for exact counts)"),
                             _estimate_len)
-    mistral = _load(choice.name)
+    with _LOAD_LOCK:
+        mistral = _load(choice.name)
     raw = mistral.instruct_tokenizer.tokenizer
     model_obj: Any = getattr(raw, "_model", None)
     length: Callable[[str], int]

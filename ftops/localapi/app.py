@@ -4,7 +4,10 @@ Handlers are thin: they parse the request the way the real API's OpenAPI documen
 ``files``/``jobs``/``models``. Errors are FastAPI-style ``{"detail": ...}``; request validation errors
 never echo the submitted values (they may hold integration secrets). ``/_ftops/*`` is the admin surface
 (health, faults, clock) and is left out of the OpenAPI document. This module imports FastAPI; import it
-lazily (``ftops.localapi`` does).
+lazily (``ftops.localapi`` does). Reads are ``async def``: they are short SQLite reads (WAL readers never wait
+for a writer), and a sync handler would cost two thread-pool hops per request (handler, then response
+validation), which was a large share of each request's CPU. Anything that writes, waits for a lock, fsyncs
+or validates data stays sync and runs in the thread pool.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def create_app(config: ServerConfig) -> LocalApp:
                             visibility=visibility)
 
     @api.get("/v1/files", operation_id="files_api_routes_list_files", tags=["files"])
-    def list_files(
+    async def list_files(
         page: Annotated[int, Query(ge=0)] = 0,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
         include_total: bool = True,
@@ -84,7 +87,7 @@ def create_app(config: ServerConfig) -> LocalApp:
                                 sample_type=sample_type, source=source, mimetypes=mimetypes)
 
     @api.get("/v1/files/{file_id}", operation_id="files_api_routes_retrieve_file", tags=["files"])
-    def retrieve_file(file_id: UUID) -> dict[str, Any]:
+    async def retrieve_file(file_id: UUID) -> dict[str, Any]:
         return files.retrieve(ctx, str(file_id))
 
     @api.delete("/v1/files/{file_id}", operation_id="files_api_routes_delete_file", tags=["files"])
@@ -98,14 +101,14 @@ def create_app(config: ServerConfig) -> LocalApp:
         return FileResponse(path, media_type="application/octet-stream")
 
     @api.get("/v1/files/{file_id}/url", operation_id="files_api_routes_get_signed_url", tags=["files"])
-    def signed_url(request: Request, file_id: UUID, expiry: Annotated[int, Query(ge=1)] = 24) -> dict[str, Any]:
+    async def signed_url(request: Request, file_id: UUID, expiry: Annotated[int, Query(ge=1)] = 24) -> dict[str, Any]:
         files.get_row(ctx, str(file_id))
         return {"url": str(request.url_for("download_file", file_id=str(file_id)))}
 
     # -- jobs ----------------------------------------------------------------------------------------
     @api.get("/v1/fine_tuning/jobs", operation_id="jobs_api_routes_fine_tuning_get_fine_tuning_jobs",
              tags=["fine-tuning"])
-    def list_jobs(
+    async def list_jobs(
         page: Annotated[int, Query(ge=0)] = 0,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
         model: str | None = None,
@@ -129,7 +132,7 @@ def create_app(config: ServerConfig) -> LocalApp:
 
     @api.get("/v1/fine_tuning/jobs/{job_id}", operation_id="jobs_api_routes_fine_tuning_get_fine_tuning_job",
              tags=["fine-tuning"])
-    def get_job(job_id: UUID) -> dict[str, Any]:
+    async def get_job(job_id: UUID) -> dict[str, Any]:
         return jobs.get(ctx, str(job_id))
 
     @api.post("/v1/fine_tuning/jobs/{job_id}/start",
@@ -144,11 +147,11 @@ def create_app(config: ServerConfig) -> LocalApp:
 
     # -- models --------------------------------------------------------------------------------------
     @api.get("/v1/models", operation_id="list_models_v1_models_get", tags=["models"])
-    def list_models(provider: str | None = None, model: str | None = None) -> dict[str, Any]:
+    async def list_models(provider: str | None = None, model: str | None = None) -> dict[str, Any]:
         return models.list_models(ctx)
 
     @api.get("/v1/models/{model_id}", operation_id="retrieve_model_v1_models__model_id__get", tags=["models"])
-    def retrieve_model(model_id: str) -> dict[str, Any]:
+    async def retrieve_model(model_id: str) -> dict[str, Any]:
         return models.retrieve(ctx, model_id)
 
     @api.delete("/v1/models/{model_id}", operation_id="delete_model_v1_models__model_id__delete", tags=["models"])
@@ -172,11 +175,11 @@ def create_app(config: ServerConfig) -> LocalApp:
 
     # -- admin (not in the OpenAPI document) -----------------------------------------------------------
     @api.get("/_ftops/health", include_in_schema=False)
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "now": ctx.now(), "speed": ctx.speed}
 
     @api.get("/_ftops/faults", include_in_schema=False)
-    def get_faults() -> dict[str, Any]:
+    async def get_faults() -> dict[str, Any]:
         return injector.settings.model_dump()
 
     @api.put("/_ftops/faults", include_in_schema=False)
@@ -185,7 +188,7 @@ def create_app(config: ServerConfig) -> LocalApp:
         return injector.settings.model_dump()
 
     @api.get("/_ftops/clock", include_in_schema=False)
-    def get_clock() -> dict[str, Any]:
+    async def get_clock() -> dict[str, Any]:
         return {"now": ctx.now(), "offset": ctx.store.clock_offset(), "speed": ctx.speed}
 
     @api.post("/_ftops/clock/advance", include_in_schema=False)
