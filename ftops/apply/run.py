@@ -54,7 +54,7 @@ class ApplyReport:
         left = self.of("not started") + self.of("interrupted")
         lines: list[str] = []
         if self.interrupted:
-            lines.append(f"Interrupted: {len(done)} change(s) done, {len(left)} not done "
+            lines.append(f"Interrupted: {len(done)} change(s) done, {len(left)} change(s) not done "
                          f"({', '.join(sorted({r.change.address for r in left})) or 'none'}). "
                          "The lock file records everything that was done; run ftops apply again to finish.")
         else:

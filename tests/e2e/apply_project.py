@@ -1,4 +1,5 @@
-"""A tiny ftops project on disk (2 files, 2 jobs, 1 model) and helpers to run the CLI against a local API.
+"""A tiny ftops project on disk (2 files, 2 jobs; optionally a W&B integration and extra jobs) and helpers
+to run the CLI against a local API.
 
 Shared by the apply e2e tests and the reliability tests; kept small so each apply takes about a second.
 """
@@ -19,6 +20,7 @@ import httpx
 
 SECRET_KEY = "sk-test-SECRET-7f3a9c1e5b2d4f6a8c0e"
 WANDB_SECRET = "wandbSECRET" + "0123456789abcdef0123456789abc"  # 40 characters
+WANDB_ENV = "FTOPS_WANDB_KEY"
 
 MANIFEST = """\
 apiVersion: ftops/v1
@@ -75,9 +77,36 @@ def make_project(
     return root
 
 
-def api_env(url: str, key: str = SECRET_KEY) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FTOPS_ENDPOINT", "MISTRAL_API_KEY", "CI")}
+def add_wandb(root: Path) -> Path:
+    """Give the first job a W&B integration whose key is read from ``WANDB_ENV`` (see ``api_env(wandb=True)``)."""
+    manifest = root / "manifests" / "project.yaml"
+    text = manifest.read_text()
+    anchor = "  hyperparameters: {training_steps: 2, learning_rate: 0.0001}\n"
+    assert anchor in text
+    wandb = f"  integrations: [{{project: support, api_key_env: {WANDB_ENV}}}]\n"
+    manifest.write_text(text.replace(anchor, anchor + wandb, 1))
+    return root
+
+
+def add_jobs(root: Path, count: int, *, tag: str = "", state: str = "created") -> Path:
+    """One more dataset file and ``count`` more jobs training on it (a bigger plan for interrupt tests)."""
+    (root / "data" / "extra.jsonl").write_text(_rows(10, "extra" + tag))
+    docs = ["apiVersion: ftops/v1\nkind: File\nmetadata: {name: extra}\nspec: {path: ../data/extra.jsonl}\n"]
+    for i in range(count):
+        docs.append(
+            f"apiVersion: ftops/v1\nkind: FineTuningJob\nmetadata: {{name: extra-{i}{tag}}}\nspec:\n"
+            f"  model: open-mistral-7b\n  training_files: [{{file: extra}}]\n"
+            f"  hyperparameters: {{training_steps: {i + 1}}}\n  state: {state}\n"
+        )
+    (root / "manifests" / "extra.yaml").write_text("---\n".join(docs))
+    return root
+
+
+def api_env(url: str, key: str = SECRET_KEY, *, wandb: bool = False) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FTOPS_ENDPOINT", "MISTRAL_API_KEY", "CI", WANDB_ENV)}
     env.update(FTOPS_ENDPOINT=url, MISTRAL_API_KEY=key, CI="true", NO_COLOR="1")
+    if wandb:
+        env[WANDB_ENV] = WANDB_SECRET
     return env
 
 

@@ -1,6 +1,8 @@
 """Injected faults (429 + Retry-After, 5xx, responses dropped after the write committed, latency) and
 concurrent applies, against a local API subprocess: apply converges with zero duplicates, retries honour
-Retry-After, a second concurrent apply fails fast naming the holder, and no key shows up anywhere.
+Retry-After, a second concurrent apply fails fast naming the holder, and no key shows up anywhere: neither
+the API key nor a W&B key (set through the variable the manifest names) appears in any output, the lock, a
+saved plan, or the JSON of ``status``, ``models`` and ``jobs``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from apply_forked import run_forked, warm_up
-from apply_project import SECRET_KEY, ServeProcess, admin, api_env, list_all, make_project, sha12
+from apply_project import (
+    SECRET_KEY,
+    WANDB_SECRET,
+    ServeProcess,
+    add_wandb,
+    admin,
+    api_env,
+    list_all,
+    make_project,
+    sha12,
+)
 
 POSTS = ["/v1/files", "/v1/fine_tuning/jobs"]
 
@@ -45,6 +57,29 @@ def converged(root: Path, url: str, tag: str) -> dict[str, object]:
     return dict(lock)
 
 
+def no_secrets(*texts: str) -> bool:
+    return not any(SECRET_KEY in t or WANDB_SECRET in t for t in texts)
+
+
+def save_plan_without_secrets(root: Path, env: dict[str, str], log: Path) -> None:
+    """``ftops plan -o`` before the apply: the saved job create names the W&B variable, never its value."""
+    code, out = run_forked(["-C", str(root), "plan", "-o", "saved-plan.json"], env, log)
+    assert code == 0, out
+    saved = (root / "saved-plan.json").read_text()
+    assert "FTOPS_WANDB_KEY" in saved  # the integration is in the plan, by variable name
+    assert no_secrets(out, saved)
+
+
+def assert_views_without_secrets(root: Path, url: str, log: Path) -> None:
+    """The lock and the JSON views of the converged project hold neither key."""
+    outputs = [(root / "ftops.lock").read_text()]
+    for args in (["status", "--format", "json"], ["models", "--format", "json"], ["jobs", "--format", "json"]):
+        code, out = run_forked(["-C", str(root), *args], api_env(url, wandb=True), log)
+        assert code == 0, out
+        outputs.append(out)
+    assert "job.support-a" in outputs[1] and no_secrets(*outputs)
+
+
 @pytest.mark.parametrize(
     ("name", "faults"),
     [
@@ -57,21 +92,25 @@ def converged(root: Path, url: str, tag: str) -> dict[str, object]:
 def test_apply_converges_under_faults(serve: ServeProcess, tmp_path: Path, name: str, faults: dict[str, object]
                                       ) -> None:
     tag = f"-f{name}"
-    root = make_project(tmp_path / "p", tag=tag)
+    root = add_wandb(make_project(tmp_path / "p", tag=tag))
+    env = api_env(serve.url, wandb=True)
+    outputs: list[str] = []
+    save_plan_without_secrets(root, env, tmp_path / "log")
     admin(serve.url, "PUT", "/_ftops/faults", faults)
     try:
-        code, out = run_forked(["-C", str(root), "apply", "--auto-approve"], api_env(serve.url), tmp_path / "log")
+        code, out = run_forked(["-C", str(root), "apply", "--auto-approve"], env, tmp_path / "log")
+        outputs.append(out)
         for _ in range(3):  # a fault budget may outlast one run's adoption attempts: a re-run must converge
             if code == 0:
                 break
-            code, out = run_forked(["-C", str(root), "apply", "--auto-approve"], api_env(serve.url),
-                                   tmp_path / "log")
+            code, out = run_forked(["-C", str(root), "apply", "--auto-approve"], env, tmp_path / "log")
+            outputs.append(out)
     finally:
         admin(serve.url, "PUT", "/_ftops/faults", {})
     assert code == 0, out
-    assert "Traceback" not in out and SECRET_KEY not in out
-    lock = converged(root, serve.url, tag)
-    assert SECRET_KEY not in json.dumps(lock)
+    assert "Traceback" not in out and no_secrets(*outputs)
+    converged(root, serve.url, tag)
+    assert_views_without_secrets(root, serve.url, tmp_path / "log")
     if name == "drop":
         assert "adopted" in out  # the lost answers were resolved by search, not by a second POST
 
@@ -93,12 +132,12 @@ def test_429_retries_honour_retry_after(serve: ServeProcess, tmp_path: Path) -> 
 
 
 def test_concurrent_applies_one_wins_the_other_names_the_holder(serve: ServeProcess, tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p", tag="-conc")
+    root = add_wandb(make_project(tmp_path / "p", tag="-conc"))
     admin(serve.url, "PUT", "/_ftops/faults", {"latency_ms": 400})
     cmd = [sys.executable, "-m", "ftops", "-C", str(root), "apply", "--auto-approve"]
     try:
-        procs = [subprocess.Popen(cmd, env=api_env(serve.url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
+        procs = [subprocess.Popen(cmd, env=api_env(serve.url, wandb=True), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
         results = [p.communicate(timeout=120) for p in procs]
     finally:
         admin(serve.url, "PUT", "/_ftops/faults", {})
@@ -107,5 +146,7 @@ def test_concurrent_applies_one_wins_the_other_names_the_holder(serve: ServeProc
     loser = next(err for p, (_, err) in zip(procs, results, strict=True) if p.returncode == 1)
     assert "holds the run lock" in loser and "pid" in loser and "force-unlock" in loser
     assert "Traceback" not in loser
+    assert no_secrets(*(out + err for out, err in results))
     converged(root, serve.url, "-conc")
     assert not (root / ".ftops" / "apply.lock").exists()
+    assert_views_without_secrets(root, serve.url, tmp_path / "log")
