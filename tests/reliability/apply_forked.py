@@ -31,8 +31,7 @@ def fork_cli(args: list[str], env: dict[str, str], log: Path) -> int:
         from ftops.cli import cli
 
         try:
-            cli.main(args, prog_name="ftops", standalone_mode=True)
-            code = 0
+            cli.main(args, prog_name="ftops", standalone_mode=True)  # always ends in SystemExit
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
