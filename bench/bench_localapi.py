@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,19 +81,36 @@ def latency(http: httpx.Client, path: str, params: dict[str, Any], *, pages: int
     return statistics.median(times), times[int(len(times) * 0.95) - 1]
 
 
-def mixed(url: str, key: str, *, clients: int, seconds: float, tag: str = "w") -> tuple[int, int, float]:
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def mixed(url: str, key: str, *, clients: int, seconds: float, tag: str = "w",
+          cpu: Callable[[], float | None] = lambda: None) -> tuple[int, int, float, float | None]:
     """Requests/s of the mixed traffic in a bounded window, after every client made one upload and one job.
 
     The warm-up keeps one-time costs out of the window: a fresh server loads the tokenizer (seconds) on its
     first job create, and each client's first connection is set up. ``tag`` keeps the files and job
-    suffixes of two runs on one server apart (an identical active job would be refused with 409).
+    suffixes of two runs on one server apart (an identical active job would be refused with 409). ``cpu``
+    reads the server's CPU seconds, when it has a process of its own, to report CPU ms per request (a figure
+    other jobs on a shared machine disturb much less than requests/s).
     """
     done = [0]
     errors = [0]
     lock = threading.Lock()
     window = [0.0]  # when the timed window ends; set once every client is warm
-    ready = threading.Barrier(clients + 1, action=lambda: window.__setitem__(0, time.monotonic() + seconds),
-                              timeout=120)
+    cpu_at_start: list[float | None] = [None]
+
+    def open_window() -> None:
+        cpu_at_start[0] = cpu()
+        window[0] = time.monotonic() + seconds
+
+    ready = threading.Barrier(clients + 1, action=open_window, timeout=120)
 
     def worker(n: int) -> None:
         ok = bad = 0
@@ -133,7 +151,10 @@ def mixed(url: str, key: str, *, clients: int, seconds: float, tag: str = "w") -
     for t in threads:
         t.join(seconds + 60)
     elapsed = time.monotonic() - t0
-    return done[0], errors[0], done[0] / elapsed
+    start_cpu, end_cpu = cpu_at_start[0], cpu()
+    ms_per_request = (end_cpu - start_cpu) * 1000 / max(1, done[0] + errors[0]) \
+        if start_cpu is not None and end_cpu is not None else None
+    return done[0], errors[0], done[0] / elapsed, ms_per_request
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         proc = ServeProcess(Path(tmp), key=server.api_key, speed=100.0)
         try:
-            separate = mixed(proc.url, server.api_key, clients=args.clients, seconds=args.seconds, tag="p")
+            separate = mixed(proc.url, server.api_key, clients=args.clients, seconds=args.seconds, tag="p",
+                             cpu=lambda: process_cpu_seconds(proc.proc.pid))
         finally:
             proc.stop()
     print(f"local API benchmark: {args.items:,} files + {args.items:,} jobs seeded in {seeded:.1f}s; "
@@ -173,10 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, (p50, p95) in rows:
         print(f"{name:<44} {p50:>8.1f} {p95:>8.1f}")
     bad = 0
-    for where, (ok, errors, rps) in (("embedded, same process", embedded), ("ftops serve subprocess", separate)):
+    for where, (ok, errors, rps, cpu_ms) in (("embedded, same process", embedded),
+                                             ("ftops serve subprocess", separate)):
         bad += errors
+        per_request = f", server CPU {cpu_ms:.2f} ms/request" if cpu_ms is not None else ""
         print(f"mixed traffic ({where}), {args.clients} clients, {args.seconds:g}s: {ok} ok, {errors} errors, "
-              f"{rps:.0f} requests/s")
+              f"{rps:.0f} requests/s{per_request}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
     return 1 if bad else 0
 
 
