@@ -8,7 +8,6 @@ executes. Ctrl-C stops issuing new calls, lets in-flight ones finish, and exits 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import threading
@@ -25,6 +24,7 @@ from ftops.apply.pipeline import compute_plan, load_project, render_plan, waitin
 from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, preflight
 from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs
+from ftops.cli._output import line_oriented, use_color
 from ftops.cli._session import open_session, pass_settings
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
@@ -34,17 +34,6 @@ from ftops.state.runlock import RunLock
 from ftops.state.store import LockStore
 
 PLAN_SNIFF_BYTES = 4096
-
-
-def _plain() -> bool:
-    """CI (CI=true) or no TTY: line-oriented output, no colours, no live displays."""
-    return os.environ.get("CI", "").lower() in ("true", "1") or not sys.stdout.isatty()
-
-
-def _color() -> bool:
-    root = click.get_current_context().find_root().obj
-    no_color = bool(root.get("no_color")) if isinstance(root, dict) else False
-    return not (no_color or _plain())
 
 
 def _is_plan_file(arg: str) -> bool:
@@ -95,7 +84,7 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
     plan_path = args[0] if args and _is_plan_file(args[0]) else None
     paths = args[1:] if plan_path else args
     options = ApplyOptions(parallelism=parallelism, wait=wait_jobs, timeout=timeout,
-                           live_display=wait_jobs and not _plain())
+                           live_display=wait_jobs and not line_oriented())
     echo = click.echo
     with open_session(settings, echo=echo) as session, RunLock.hold(settings.state_dir, "apply") as runlock:
         store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
@@ -116,7 +105,7 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         if len(waiting) == len(plan.changes) and not wait_jobs:
             _report_waiting(plan, waiting, echo)
             return
-        render_plan(plan, echo, color=_color())
+        render_plan(plan, echo, color=use_color())
         for change in plan.changes:
             if id(change) in waiting:
                 echo(f"Note: {change.address} ({change.action.value}) is waiting for {waiting[id(change)]} to "
@@ -176,7 +165,7 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
             click.echo("No active jobs to wait for.")
             return
         stop = threading.Event()
-        display = LiveDisplay() if not _plain() else PlainDisplay(click.echo)
+        display = LiveDisplay() if not line_oriented() else PlainDisplay(click.echo)
         with _sigint_stops(stop, click.echo):
             result = follow_jobs(session.client, store, {a: resources[a].remote_id for a in sorted(chosen)},
                                  timeout=timeout, stop=stop, display=display)
@@ -211,7 +200,7 @@ def status_cmd(settings: Settings, fmt: str) -> None:
         click.echo("Nothing is tracked yet: run ftops plan / ftops apply.")
         return
     table = text_table(rows)
-    if _plain():
+    if line_oriented():
         for line in aligned(table):
             click.echo(line)
         return
@@ -221,7 +210,7 @@ def status_cmd(settings: Settings, fmt: str) -> None:
     rich_table = Table(*table[0])
     for row in table[1:]:
         rich_table.add_row(*row)
-    Console(no_color=not _color()).print(rich_table)
+    Console(no_color=not use_color()).print(rich_table)
 
 
 @click.command("import")

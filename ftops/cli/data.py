@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ftops.cli._output import use_color
 from ftops.datasets import codes
 from ftops.datasets.report import ValidationReport
 
@@ -21,8 +22,7 @@ FORMATS = click.Choice(["text", "json"])
 
 
 def _use_rich(ctx: click.Context) -> bool:
-    obj = ctx.find_root().obj or {}
-    return sys.stdout.isatty() and not obj.get("no_color")
+    return use_color()
 
 
 def _summary_lines(report: ValidationReport) -> list[str]:

@@ -8,13 +8,12 @@ manages with its address from ``ftops.lock``. Rows and rendering live in :mod:`f
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from ftops.cli._output import use_color
 from ftops.cli._session import open_session, pass_settings
 from ftops.dashboards import jobs_dashboard, jobs_json, model_rows, models_json, render_jobs_text, render_models_text
 from ftops.scaffold import SCHEMA_FILE, write_scaffold
@@ -27,9 +26,7 @@ _MAX_ERROR_LOOKUPS = 10
 
 def plain_output(ctx: click.Context) -> bool:
     """Plain, line-oriented output in CI (CI=true), without a TTY, or with --no-color."""
-    root = ctx.find_root().obj
-    no_color = bool(root.get("no_color")) if isinstance(root, dict) else False
-    return no_color or os.environ.get("CI", "").lower() in {"1", "true", "yes"} or not sys.stdout.isatty()
+    return not use_color()
 
 
 def _banner_echo(fmt: str) -> Callable[[str], None]:

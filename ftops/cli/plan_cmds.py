@@ -9,14 +9,13 @@ single-use plan file for ``ftops apply FILE``; ``--detailed-exitcode`` exits 2 w
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from ftops.apply.pipeline import compute_plan, load_project
+from ftops.cli._output import use_color
 from ftops.cli._session import open_session, pass_settings
 from ftops.errors import PolicyError
 from ftops.plan.model import Action, Plan
@@ -28,16 +27,6 @@ from ftops.settings import Settings
 from ftops.state.lockfile import check_endpoint, read_lock
 
 EXIT_CHANGES = 2
-
-
-def _plain() -> bool:
-    return os.environ.get("CI", "").lower() in ("true", "1") or not sys.stdout.isatty()
-
-
-def _color() -> bool:
-    root = click.get_current_context().find_root().obj
-    no_color = bool(root.get("no_color")) if isinstance(root, dict) else False
-    return not (no_color or _plain())
 
 
 def check_max_cost(plan: Plan, max_cost: float) -> None:
@@ -58,7 +47,7 @@ def _render(plan: Plan, fmt: str) -> str:
         return render_json(plan)
     if fmt == "markdown":
         return render_markdown(plan)
-    return render_text(plan, color=_color())
+    return render_text(plan, color=use_color())
 
 
 @click.command("plan")
