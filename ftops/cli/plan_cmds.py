@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ftops.apply.pipeline import compute_plan, load_project
+from ftops.apply.pipeline import compute_plan, load_project, waiting_job
 from ftops.cli._output import use_color
 from ftops.cli._session import open_session, pass_settings
 from ftops.errors import PolicyError
@@ -89,7 +89,12 @@ def plan_cmd(
     if out is not None:
         save_plan(Path(out), plan)
         info(f"Saved the plan to {out}. Apply exactly this plan with: ftops apply {out}")
-    if detailed_exitcode and plan.has_changes:
+    actionable = [c for c in plan.changes if waiting_job(c, plan) is None]
+    if plan.changes and not actionable:
+        info("Nothing to apply now: the changes above wait for jobs that are still training "
+             "(run `ftops wait`, or `ftops apply --wait`).")
+    # Exit 2 means "apply would change something now"; changes that only wait for training do not count.
+    if detailed_exitcode and actionable:
         click.get_current_context().exit(EXIT_CHANGES)
 
 

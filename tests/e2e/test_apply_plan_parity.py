@@ -86,6 +86,11 @@ def test_second_apply_while_training_reports_waiting_without_asking_or_writing(
     assert json.loads((root / "ftops.lock").read_text())["serial"] == serial
     monkeypatch.undo()
 
+    # CI gates apply on `plan --detailed-exitcode`: changes that only wait for training are not "changes now".
+    gated = run_cli(root, url, "plan", "--detailed-exitcode")
+    assert gated.returncode == 0, gated.stdout + gated.stderr
+    assert "Nothing to apply now" in gated.stdout
+
     admin(url, "POST", "/_ftops/clock/advance", {"seconds": 3600})
     third = run_cli(root, url, "apply", "--auto-approve")
     assert third.returncode == 0, third.stdout + third.stderr
