@@ -9,7 +9,7 @@ import httpx
 from localapi_kit import Local, chat_lines
 
 THREADS = 16
-REQUESTS = 120  # 16 × 120 mixed requests; bounded so the suite stays fast on 2 shared cores
+REQUESTS = 250  # 16 × 250 = 4,000 mixed requests (~25 s on 2 cores); bounded so the suite stays fast
 
 
 def test_concurrent_mixed_traffic(local: Local) -> None:
