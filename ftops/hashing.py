@@ -10,14 +10,14 @@ as git does), since a same-size rewrite in that window would keep the same key.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from ftops.state.atomic import atomic_write_text
 
 CHUNK = 1024 * 1024
 CACHE_VERSION = 1
@@ -102,16 +102,7 @@ class HashCache:
                              sort_keys=True, separators=(",", ":"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".hashes.", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(payload)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
+            atomic_write_text(self.path, payload)
         except OSError:
             return  # a read-only checkout still plans; it just hashes again next time
         self._dirty = False
