@@ -6,12 +6,82 @@ stays available through ``model_extra``-free raw dicts where noted.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ACTIVE_JOB_STATUSES = frozenset({"QUEUED", "STARTED", "VALIDATING", "VALIDATED", "RUNNING", "CANCELLATION_REQUESTED"})
-TERMINAL_JOB_STATUSES = frozenset({"SUCCESS", "FAILED", "FAILED_VALIDATION", "CANCELLED"})
+
+class JobStatus(str, Enum):
+    """A fine-tuning job's status, with the predicates the reconciler decides by.
+
+    ``UNKNOWN`` stands for any value the API adds later: it is neither active nor terminal, so nothing
+    starts, cancels or waits on it by accident (``RemoteJob.status`` keeps the raw text for display).
+    """
+
+    QUEUED = "QUEUED"
+    STARTED = "STARTED"
+    VALIDATING = "VALIDATING"
+    VALIDATED = "VALIDATED"
+    RUNNING = "RUNNING"
+    FAILED_VALIDATION = "FAILED_VALIDATION"
+    FAILED = "FAILED"
+    SUCCESS = "SUCCESS"
+    CANCELLED = "CANCELLED"
+    CANCELLATION_REQUESTED = "CANCELLATION_REQUESTED"
+    UNKNOWN = "UNKNOWN"
+
+    @classmethod
+    def parse(cls, text: str | None) -> JobStatus:
+        try:
+            return cls(text or "")
+        except ValueError:
+            return cls.UNKNOWN
+
+    @property
+    def active(self) -> bool:
+        """Still moving on the API (something may happen without us): can be cancelled."""
+        return self in _ACTIVE
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def startable(self) -> bool:
+        """Created and not yet training: ``start`` is the call that spends money."""
+        return self in _STARTABLE
+
+    @property
+    def parked(self) -> bool:
+        """Validated and waiting for a start that only ftops (or a person) will issue."""
+        return self is JobStatus.VALIDATED
+
+    @property
+    def failed(self) -> bool:
+        return self in _FAILED
+
+    @property
+    def cancelled(self) -> bool:
+        return self in _CANCELLED
+
+    @property
+    def training_or_done(self) -> bool:
+        """Training was started (by anyone): the job costs money from here on."""
+        return self in _TRAINING_OR_DONE
+
+
+_ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.VALIDATING, JobStatus.VALIDATED,
+                     JobStatus.RUNNING, JobStatus.CANCELLATION_REQUESTED})
+_TERMINAL = frozenset({JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.FAILED_VALIDATION, JobStatus.CANCELLED})
+_STARTABLE = frozenset({JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.VALIDATED})
+_FAILED = frozenset({JobStatus.FAILED, JobStatus.FAILED_VALIDATION})
+_CANCELLED = frozenset({JobStatus.CANCELLED, JobStatus.CANCELLATION_REQUESTED})
+_TRAINING_OR_DONE = frozenset({JobStatus.STARTED, JobStatus.RUNNING, JobStatus.SUCCESS})
+
+# Kept for callers that test raw status strings; the enum's predicates are the source.
+ACTIVE_JOB_STATUSES = frozenset(s.value for s in _ACTIVE)
+TERMINAL_JOB_STATUSES = frozenset(s.value for s in _TERMINAL)
 
 
 class _ApiObject(BaseModel):
@@ -75,12 +145,17 @@ class RemoteJob(_ApiObject):
     checkpoints: list[Checkpoint] | None = None
 
     @property
+    def phase(self) -> JobStatus:
+        """The status as an enum (``UNKNOWN`` for a value this version of ftops does not know)."""
+        return JobStatus.parse(self.status)
+
+    @property
     def active(self) -> bool:
-        return self.status in ACTIVE_JOB_STATUSES
+        return self.phase.active
 
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL_JOB_STATUSES
+        return self.phase.terminal
 
 
 class RemoteModel(_ApiObject):

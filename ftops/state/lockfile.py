@@ -54,6 +54,8 @@ def _lock_payload(lock: LockFile) -> dict[str, Any]:
     # Intents are appended from parallel apply steps; order them by time so two runs doing the same work
     # write the same text.
     data["intents"] = sorted(data["intents"], key=lambda i: (i["started_at"], i["id"]))
+    if not data["token_counts"]:
+        del data["token_counts"]  # a project that never counted tokens keeps the lock it had
     return data
 
 

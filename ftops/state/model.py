@@ -51,3 +51,6 @@ class LockFile(_Model):
     intents: list[Intent] = Field(default_factory=list)
     # Ids of saved plans already applied against this lineage: a plan file is single-use.
     applied_plans: list[str] = Field(default_factory=list)
+    # Exact data-token counts by "<dataset sha256>/<tokenizer id>", committed with the lock so that a fresh
+    # clone (a CI runner) never recounts an unchanged dataset. Only exact counts are recorded here.
+    token_counts: dict[str, int] = Field(default_factory=dict)
