@@ -166,6 +166,41 @@ class LockStore:
 
         self._mutate(change)
 
+    def move(self, old: Address | str, new: Address | str) -> LockedResource:
+        """Record what ``old`` tracks at ``new`` instead, in ONE write (``state mv``, ``Moved`` declarations).
+
+        Same kind only; refused when ``new`` is already tracked. A model's reference to a moved job (its
+        fingerprint and ``attributes.job``) and open intents follow the move, so nothing points at the old name.
+        """
+        old_key, new_key = str(old), str(new)
+        if Address.parse(old_key).kind != Address.parse(new_key).kind:
+            raise StateError(f"cannot move {old_key} to {new_key}: an address keeps its kind", where=old_key)
+        moved: list[LockedResource] = []
+
+        def change(lock: LockFile) -> bool:
+            resource = lock.resources.get(old_key)
+            if resource is None:
+                raise StateError(f"{old_key} is not tracked in the lock file", where=old_key,
+                                 hint="`ftops state list` shows what the lock tracks")
+            if new_key in lock.resources:
+                raise StateError(f"{new_key} is already tracked", where=new_key,
+                                 hint=f"forget it first with `ftops state rm {new_key}` if that is what you want")
+            lock.resources = {(new_key if k == old_key else k): v for k, v in lock.resources.items()}
+            for res in lock.resources.values():
+                if res.kind == "model" and old_key.startswith("job."):
+                    if res.fingerprint == old_key:
+                        res.fingerprint = new_key
+                    if res.attributes.get("job") == old_key:
+                        res.attributes["job"] = new_key
+            for intent in lock.intents:
+                if intent.address == old_key:
+                    intent.address = new_key
+            moved.append(resource)
+            return True
+
+        self._mutate(change)
+        return moved[0].model_copy(deep=True)
+
     def mark_plan_applied(self, plan_id: str) -> None:
         """Make a saved plan single-use: its id is refused from now on."""
 
