@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from ftops.apply.adopt import resolve_open_intents
-from ftops.apply.pipeline import compute_plan, load_project, render_plan, waiting_job
+from ftops.apply.pipeline import compute_plan, load_project, waiting_job
 from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, preflight
 from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs, parked, report_skipped, wait_targets
@@ -28,6 +28,7 @@ from ftops.cli._output import line_oriented, use_color
 from ftops.cli._session import open_session, pass_settings
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
+from ftops.render.text import render_text
 from ftops.settings import Settings
 from ftops.state.lockfile import read_lock
 from ftops.state.runlock import RunLock
@@ -105,7 +106,7 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         if len(waiting) == len(plan.changes) and not wait_jobs:
             _report_waiting(plan, waiting, echo)
             return
-        render_plan(plan, echo, color=use_color())
+        echo(render_text(plan, color=use_color()).rstrip("\n"))  # the same text `ftops plan` prints
         for change in plan.changes:
             if id(change) in waiting:
                 echo(f"Note: {change.address} ({change.action.value}) is waiting for {waiting[id(change)]} to "
@@ -151,7 +152,7 @@ def _confirm() -> None:
               help="Give up after this many seconds (exit 1).")
 @pass_settings
 def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> None:
-    """Follow queued, validating or training jobs to the end (all tracked ones, or ADDRESS...); parked ones are skipped."""
+    """Follow queued, validating or training jobs to the end (all tracked, or ADDRESS...); skips parked ones."""
     with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "wait"):
         store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
         resources = store.lock.resources
@@ -170,8 +171,10 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
                                  display=display, until_parked=True)
         for address, job in sorted(result.jobs.items()):
             note = " (parked: validated, not started)" if parked(job) else ""
-            click.echo(f"{address}: {job.status}{note}" + (f" → {job.fine_tuned_model}" if job.fine_tuned_model else ""))
-        if any(j.fine_tuned_model for j in result.jobs.values()) and not result.failed and not result.timed_out and not result.interrupted:
+            model = f" → {job.fine_tuned_model}" if job.fine_tuned_model else ""
+            click.echo(f"{address}: {job.status}{note}{model}")
+        clean = not (result.failed or result.timed_out or result.interrupted)
+        if clean and any(j.fine_tuned_model for j in result.jobs.values()):
             click.echo("Run ftops apply to name the new models.")
         code = EXIT_INTERRUPTED if result.interrupted else 1 if result.failed or result.timed_out else 0
         for address in result.timed_out:
