@@ -3,7 +3,8 @@
 The ``state`` commands read or edit only ``ftops.lock`` (never the API): ``rm`` forgets an address and leaves the
 remote object alone, ``mv`` moves one address to another of the same kind. Writes go through
 :class:`~ftops.state.store.LockStore` (atomic, serial+1) under the run lock, exactly like apply, so a state
-edit can never interleave with a running apply. The merge-driver commands live in :mod:`ftops.cli.merge_cmds`.
+edit can never interleave with a running apply. ``merge-driver`` is the git merge
+driver for ``ftops.lock`` (:mod:`ftops.state.merge`), ``install-merge-driver`` registers it in a clone.
 
 ``force-unlock``: the id check is the safety: a user must copy the id out of the "held by" message, so one
 cannot break a lock by accident or break a different lock than the one they looked at.
@@ -20,7 +21,9 @@ from ftops.addresses import Address
 from ftops.cli._session import pass_settings
 from ftops.errors import StateError
 from ftops.settings import STATE_DIR, Settings
-from ftops.state.lockfile import read_lock
+from ftops.state.gitdriver import DRIVER, attributes_line, driver_command, install_merge_driver
+from ftops.state.lockfile import LOCK_FILE_NAME, parse_lock, read_lock, write_lock
+from ftops.state.merge import merge_locks
 from ftops.state.model import LockedResource, LockFile
 from ftops.state.runlock import RunLock, force_unlock
 from ftops.state.store import LockStore
@@ -146,6 +149,61 @@ def mv_cmd(settings: Settings, old: str, new: str) -> None:
                              hint=f"forget it first with `ftops state rm {new_key}` if that is really meant")
         resource = store.move(old_key, new_key)
     click.echo(f"Moved {old_key} to {new_key} ({resource.kind} {resource.remote_id}).")
+
+
+@state_group.command("merge-driver")
+@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("shown", required=False, default=LOCK_FILE_NAME, metavar="[PATH]")
+def merge_driver_cmd(base: Path, ours: Path, theirs: Path, shown: str) -> None:
+    """Git merge driver for ftops.lock (git passes %O %A %B %P): merge two locks of one lineage into OURS.
+
+    Exits 1 (git keeps the conflict) when the sides are different lock files; see docs/lock-file.md.
+    """
+    base_lock = _read_side(base, f"{shown} (common ancestor)", optional=True)
+    ours_lock = _read_side(ours, f"{shown} (ours)")
+    theirs_lock = _read_side(theirs, f"{shown} (theirs)")
+    assert ours_lock is not None and theirs_lock is not None
+    result = merge_locks(base_lock, ours_lock, theirs_lock, where=shown)
+    write_lock(ours, result.lock)
+    click.echo(f"ftops: merged {shown}: {len(result.lock.resources)} resources, serial {result.lock.serial}.",
+               err=True)
+    for note in result.notes:
+        click.echo(f"ftops: {note}", err=True)
+
+
+def _read_side(path: Path, label: str, *, optional: bool = False) -> LockFile | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateError(f"cannot read the {label}: {exc}", where=str(path)) from None
+    if optional and not text.strip():  # no common ancestor: git passes an empty file
+        return None
+    return parse_lock(text, where=label)
+
+
+@state_group.command("install-merge-driver")
+@pass_settings
+def install_merge_driver_cmd(settings: Settings) -> None:
+    """Register the ftops.lock merge driver in this clone (.gitattributes line + git config)."""
+    lock_name = _lock_name(settings)
+    done = install_merge_driver(settings.root, lock_name)
+    if done.attributes_added:
+        click.echo(f"Added `{attributes_line(lock_name)}` to .gitattributes (commit it).")
+    else:
+        click.echo(".gitattributes already names the ftops-lock merge driver.")
+    if done.git_configured:
+        click.echo(f"Registered the merge driver in .git/config: merge.{DRIVER}.driver = {driver_command()}")
+    else:
+        click.echo("Not a git work tree: run this again inside the clone to register the driver.")
+
+
+def _lock_name(settings: Settings) -> str:
+    try:
+        return settings.lock_path.relative_to(settings.root).as_posix()
+    except ValueError:
+        return settings.lock_path.name
 
 
 def register(group: click.Group) -> None:
