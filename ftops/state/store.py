@@ -25,6 +25,7 @@ from ftops.errors import StateError
 from ftops.state.atomic import remove_dead_temp_files
 from ftops.state.lockfile import backup_path_for, check_endpoint, new_lock, read_lock, write_lock
 from ftops.state.model import Intent, LockedResource, LockFile
+from ftops.state.moves import relocate
 
 # A saved plan is single-use; after this many newer applies its serial alone already makes it stale.
 MAX_APPLIED_PLANS = 100
@@ -167,35 +168,14 @@ class LockStore:
         self._mutate(change)
 
     def move(self, old: Address | str, new: Address | str) -> LockedResource:
-        """Record what ``old`` tracks at ``new`` instead, in ONE write (``state mv``, ``Moved`` declarations).
+        """Track at ``new`` what ``old`` tracks, in ONE write (``state mv``, ``Moved`` declarations).
 
-        Same kind only; refused when ``new`` is already tracked. A model's reference to a moved job (its
-        fingerprint and ``attributes.job``) and open intents follow the move, so nothing points at the old name.
+        Same kind only; refused when ``new`` is already tracked. See :func:`ftops.state.moves.relocate`.
         """
-        old_key, new_key = str(old), str(new)
-        if Address.parse(old_key).kind != Address.parse(new_key).kind:
-            raise StateError(f"cannot move {old_key} to {new_key}: an address keeps its kind", where=old_key)
         moved: list[LockedResource] = []
 
         def change(lock: LockFile) -> bool:
-            resource = lock.resources.get(old_key)
-            if resource is None:
-                raise StateError(f"{old_key} is not tracked in the lock file", where=old_key,
-                                 hint="`ftops state list` shows what the lock tracks")
-            if new_key in lock.resources:
-                raise StateError(f"{new_key} is already tracked", where=new_key,
-                                 hint=f"forget it first with `ftops state rm {new_key}` if that is what you want")
-            lock.resources = {(new_key if k == old_key else k): v for k, v in lock.resources.items()}
-            for res in lock.resources.values():
-                if res.kind == "model" and old_key.startswith("job."):
-                    if res.fingerprint == old_key:
-                        res.fingerprint = new_key
-                    if res.attributes.get("job") == old_key:
-                        res.attributes["job"] = new_key
-            for intent in lock.intents:
-                if intent.address == old_key:
-                    intent.address = new_key
-            moved.append(resource)
+            moved.append(relocate(lock, str(old), str(new)))
             return True
 
         self._mutate(change)
