@@ -219,9 +219,11 @@ def status_cmd(settings: Settings, fmt: str) -> None:
 @click.command("import")
 @click.argument("address")
 @click.argument("remote_id", metavar="ID")
+@click.option("--force", is_flag=True,
+              help="Track ID at ADDRESS even if ADDRESS tracks another object or ID is tracked elsewhere.")
 @pass_settings
-def import_cmd(settings: Settings, address: str, remote_id: str) -> None:
-    """Adopt an existing file, job or model into the lock (checked against the manifests)."""
+def import_cmd(settings: Settings, address: str, remote_id: str, force: bool) -> None:
+    """Adopt an existing file, job or model into the lock, fingerprinted as it is on the API."""
     from ftops.apply.importer import import_resource
     from ftops.desired import build_desired
     from ftops.hashing import HashCache
@@ -232,7 +234,9 @@ def import_cmd(settings: Settings, address: str, remote_id: str) -> None:
     cache.save()
     with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "import"):
         store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
-        result = import_resource(session.client, store, desired, address, remote_id)
+        result = import_resource(session.client, store, desired, address, remote_id, force=force)
+    for note in result.replaced:
+        click.echo(f"Replaced: {note}.")
     for warning in result.warnings:
         click.echo(f"Warning: {result.address}: {warning}", err=True)
     click.echo(f"Imported {result.resource.remote_id} as {result.address}.")
