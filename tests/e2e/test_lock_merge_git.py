@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from apply_project import SECRET_KEY, list_all, make_project, run_cli
+from click.testing import CliRunner
 
 from ftops.cli import cli
 from ftops.localapi.embedded import EmbeddedServer, start_embedded
