@@ -123,10 +123,12 @@ def rm_cmd(settings: Settings, addresses: tuple[str, ...]) -> None:
         store = LockStore.open(settings.lock_path, endpoint=None)
         lock = store.lock if store.exists else _read(settings)
         chosen = [(str(Address.parse(a)), _tracked(lock, a, settings)) for a in addresses]
-        for address, resource in chosen:
+        for address, _ in chosen:
             store.remove(address)
-            click.echo(f"Forgot {address} ({resource.kind} {resource.remote_id}). "
-                       f"The remote {resource.kind} {resource.remote_id} was not touched.")
+        store.close()
+    for address, resource in chosen:
+        click.echo(f"Forgot {address} ({resource.kind} {resource.remote_id}). "
+                   f"The remote {resource.kind} {resource.remote_id} was not touched.")
 
 
 @state_group.command("mv")
@@ -147,7 +149,9 @@ def mv_cmd(settings: Settings, old: str, new: str) -> None:
             raise StateError(f"{new_key} is already tracked ({lock.resources[new_key].remote_id})",
                              where=str(settings.lock_path),
                              hint=f"forget it first with `ftops state rm {new_key}` if that is really meant")
-        resource = store.move(old_key, new_key)
+        resource = lock.resources[old_key]
+        store.move(old_key, new_key)
+        store.close()
     click.echo(f"Moved {old_key} to {new_key} ({resource.kind} {resource.remote_id}).")
 
 
