@@ -3,10 +3,12 @@ in-process against the embedded local API over real HTTP (one applied project pe
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from apply_project import SECRET_KEY, api_env, list_all, make_project
 from click.testing import CliRunner, Result
@@ -104,6 +106,20 @@ def test_import_fingerprints_the_live_job_and_refuses_to_track_twice(root: Path,
     assert "job.support-a" not in resources(root)
 
 
+def test_import_hashes_an_upload_ftops_did_not_name(root: Path, server: EmbeddedServer) -> None:
+    data = (root / "data" / "train.jsonl").read_bytes()
+    response = httpx.post(f"{server.url}/v1/files", headers={"Authorization": f"Bearer {SECRET_KEY}"},
+                          data={"purpose": "fine-tune"}, files={"file": ("by-hand.jsonl", data)}, timeout=10)
+    response.raise_for_status()
+    foreign = response.json()["id"]
+    refused = ftops(root, "import", "file.train", foreign)
+    assert refused.exit_code == 1 and "already tracks file" in refused.output
+    forced = ftops(root, "import", "file.train", foreign, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert resources(root)["file.train"]["fingerprint"] == hashlib.sha256(data).hexdigest()
+    assert "No changes." in plan_text(root)  # same content: nothing to upload, no job replaced
+
+
 def test_a_declared_rename_moves_the_address_and_pays_nothing(root: Path, server: EmbeddedServer) -> None:
     manifest = root / "manifests" / "project.yaml"
     text = manifest.read_text()
@@ -133,3 +149,12 @@ def test_wait_skips_parked_jobs_and_returns_at_once(root: Path) -> None:
     assert "No queued, validating or training jobs to wait for." in result.output
     skipped = [line for line in result.output.splitlines() if line.startswith("Skipping ")]
     assert len(skipped) == 2 and all("parked in VALIDATED" in line for line in skipped)
+
+    manifest = root / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text().replace("state: created", "state: started", 1))  # support-a only
+    assert ftops(root, "apply", "--auto-approve").exit_code == 0
+    followed = ftops(root, "wait", "--timeout", "60")
+    assert followed.exit_code == 0, followed.output
+    assert "Skipping job.support-b" in followed.output and "Skipping job.support-a" not in followed.output
+    assert "job.support-a: SUCCESS → ft:" in followed.output
+    assert resources(root)["job.support-a"]["status"] == "SUCCESS"
