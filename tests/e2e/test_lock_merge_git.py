@@ -114,4 +114,4 @@ def test_init_registers_the_driver_in_a_git_repository(tmp_path: Path) -> None:
     assert "Registered the ftops.lock merge driver" in result.output
     assert "ftops.lock merge=ftops-lock" in (tmp_path / "proj" / ".gitattributes").read_text().splitlines()
     driver = git(tmp_path, "config", "merge.ftops-lock.driver").stdout
-    assert "-m ftops state merge-driver %O %A %B %P" in driver
+    assert "-m ftops.state.mergedriver %O %A %B %P" in driver
