@@ -14,10 +14,9 @@ from typing import Any
 from ftops.addresses import Address
 from ftops.apply.adopt import locked_file, locked_job
 from ftops.apply.protocols import ApiClient, Store
-from ftops.apply.specs import JobRequest, mismatches
+from ftops.apply.specs import job_differences
 from ftops.desired import Desired
 from ftops.errors import ApplyError, NotFoundError, ValidationFailed
-from ftops.plan.model import Action, Change
 from ftops.state.model import LockedResource
 
 
@@ -69,21 +68,14 @@ def import_resource(
             warnings.append(f"{key} is not declared in the manifests; the next plan will forget it")
             resource = locked_job(remote, fingerprint="imported", attributes={})
         else:
-            change = Change(address=key, kind="job", action=Action.CREATE, after={
-                "spec": want_job.spec, "fingerprint": want_job.fingerprint,
-                "fingerprint_input": want_job.fingerprint_input, "suffix": want_job.suffix,
-                "state": want_job.state, "on_remove": want_job.on_remove,
-            })
-            request = JobRequest.from_change(change)
-            try:
-                diff = mismatches(remote, request.comparable(store.lock), detailed=True)
-            except ApplyError as exc:
-                diff = [f"files ({exc.message})"]
+            extra = {"fingerprint_input": want_job.fingerprint_input, "suffix": want_job.suffix,
+                     "state": want_job.state, "on_remove": want_job.on_remove}
+            diff = job_differences(want_job.job_spec, remote, store.lock, detailed=True)
             if diff:
                 warnings.append(f"job {remote.id} differs from the manifest in: {', '.join(diff)}; the next plan "
                                 "will replace it")
             resource = locked_job(remote, fingerprint=want_job.fingerprint if not diff else "imported",
-                                  attributes=request.extra if not diff else {"state": want_job.state,
+                                  attributes=extra if not diff else {"state": want_job.state,
                                                                              "on_remove": want_job.on_remove})
     else:
         want_model = desired.models.get(key)

@@ -32,17 +32,23 @@ def build_plan(
     now: float,
     endpoint_identity: str,
     targets: Collection[str] | None = None,
+    replace: Collection[str] = (),
 ) -> Plan:
-    ctx = PlanContext(desired=desired, locked=lock.resources if lock is not None else {}, live=live)
+    replace_set = _replace_addresses(desired, lock, replace)
+    ctx = PlanContext(desired=desired, locked=lock.resources if lock is not None else {}, live=live,
+                      replace=replace_set)
     plan_files(ctx)
     plan_jobs(ctx)
     plan_models(ctx)
-    changes, drift, progress = ctx.changes, ctx.drift, ctx.progress
+    changes, drift, progress, problems = ctx.changes, ctx.drift, ctx.progress, ctx.problems
+    errors = ctx.errors
     if targets:
         keep = target_closure(desired, lock, targets)
         changes = [c for c in changes if c.address in keep]
         drift = [o for o in drift if o.address in keep]
         progress = [o for o in progress if o.address in keep]
+        problems = [o for o in problems if o.address in keep]
+        errors = [e for e in errors if e.split(":", 1)[0] in keep]
     return Plan(
         id=plan_id,
         created_at=now,
@@ -53,7 +59,23 @@ def build_plan(
         changes=changes,
         drift=drift,
         progress=progress,
+        problems=problems,
+        errors=errors,
     )
+
+
+def _replace_addresses(desired: Desired, lock: LockFile | None, replace: Collection[str]) -> frozenset[str]:
+    """``--replace`` names jobs (like ``terraform -replace``): a new job even when nothing changed."""
+    out: set[str] = set()
+    for raw in replace:
+        address = str(Address.parse(raw))
+        if not address.startswith("job.") or address not in desired.jobs:
+            raise FtopsError(
+                f"--replace {raw}: not a FineTuningJob declared in the manifests",
+                hint="known jobs: " + (", ".join(sorted(desired.jobs)[:12]) or "none"),
+            )
+        out.add(address)
+    return frozenset(out)
 
 
 def target_closure(desired: Desired, lock: LockFile | None, targets: Collection[str]) -> set[str]:
