@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from apply_project import ServeProcess, _rows, list_all, run_cli
 
 FILES = """\
