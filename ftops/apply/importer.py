@@ -2,9 +2,10 @@
 
 The object is fetched (and must be of the address's kind), then recorded with the fingerprint of what it
 IS, never a placeholder: a file by the sha256 of its content (its content-addressed name when ftops uploaded
-it, else its downloaded bytes), a job by the fingerprint of its live spec (:func:`live_job_input`, the same
-shape the manifests' jobs are fingerprinted in). So when the manifest matches the object the next plan shows
-no changes, and when it differs the plan shows the real field differences. An address already tracked
+it, else its downloaded bytes), a job by the fingerprint of its live spec (:func:`live_job_spec`, the typed
+:class:`~ftops.jobspec.JobSpec` the manifests' jobs are fingerprinted by, compared with
+``jobspec.differences``). So when the manifest matches the object the next plan shows no changes, and when
+it differs the plan shows the real field differences. An address already tracked
 (with another object), or an object already tracked at another address, is refused unless ``force``; what
 was replaced is said. Open intents for that address are closed: importing is how a user settles an
 ambiguous adoption that apply refused to guess.
@@ -12,6 +13,7 @@ ambiguous adoption that apply refused to guess.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +21,20 @@ from ftops.addresses import Address
 from ftops.apply.adopt import locked_file, locked_job
 from ftops.apply.protocols import ApiClient, Store
 from ftops.client.models import RemoteFile, RemoteJob, RemoteModel
-from ftops.desired import Desired, DesiredFile, DesiredJob, fingerprint_of
+from ftops.desired import Desired, DesiredFile, DesiredJob
 from ftops.errors import ApplyError, NotFoundError, ValidationFailed
+from ftops.jobspec import (
+    ClassifierTarget,
+    Integration,
+    JobSpec,
+    TrainingFile,
+    ValidationFile,
+    differences,
+    view_of_remote,
+)
 from ftops.state.model import LockedResource
 
 _INTEGRATION_KEYS = ("type", "project", "name", "run_name")
-_TARGET_KEYS = ("name", "labels", "weight", "loss_function")
 
 
 @dataclass
@@ -83,59 +93,38 @@ def _file_sha(client: ApiClient, remote: RemoteFile, want: DesiredFile | None) -
     return client.file_sha256(remote.id)
 
 
-def live_job_input(remote: RemoteJob, want: DesiredJob | None, sha_of: dict[str, str]) -> dict[str, Any]:
-    """The fingerprint input of a live job, in the shape :mod:`ftops.desired` fingerprints manifests in.
+def live_job_spec(remote: RemoteJob, want: DesiredJob | None, sha_of: Mapping[str, str]) -> JobSpec:
+    """The typed spec of a live job, so that its fingerprint is the one the manifest would have if it matched.
 
     The API does not echo training-file weights, and hyperparameters the manifest leaves unset are the
-    server's business: both are read against the manifest's job (``want``) the way the planner compares.
+    server's defaults: both are read against the manifest's job (``want``), the way the comparison reads them.
     """
-    template = want.fingerprint_input if want is not None else None
-    wanted_hp = template["hyperparameters"] if template else remote.hyperparameters
-    weights = [t["weight"] for t in template["training_files"]] if template else []
-    train = [sha_of.get(fid, fid) for fid in remote.training_files]
-    integrations = [{k: i[k] for k in _INTEGRATION_KEYS if i.get(k) is not None} for i in remote.integrations or []]
-    targets = None
-    if remote.classifier_targets is not None:
-        targets = [{k: t.get(k) for k in _TARGET_KEYS} for t in remote.classifier_targets]
-    return {
-        "model": remote.model,
-        "job_type": remote.job_type or "completion",
-        "training_files": [
-            {"sha256": sha, "weight": weights[i] if len(weights) == len(train) else 1.0} for i, sha in enumerate(train)
-        ],
-        "validation_files": [sha_of.get(fid, fid) for fid in remote.validation_files or []],
-        "hyperparameters": {k: remote.hyperparameters.get(k) for k in wanted_hp
-                            if remote.hyperparameters.get(k) is not None},
-        "suffix": remote.suffix,
-        "integrations": integrations,
-        "classifier_targets": targets,
-        "invalid_sample_skip_percentage": remote.invalid_sample_skip_percentage
-        if remote.invalid_sample_skip_percentage is not None
-        else (template["invalid_sample_skip_percentage"] if template else 0.0),
-    }
-
-
-def _same_spec(live: Any, wanted: Any) -> bool:
-    """Equal, with numbers compared the way the API round-trips them (a float may come back re-encoded)."""
-    if isinstance(live, dict) and isinstance(wanted, dict):
-        return live.keys() == wanted.keys() and all(_same_spec(live[k], wanted[k]) for k in live)
-    if isinstance(live, list) and isinstance(wanted, list):
-        return len(live) == len(wanted) and all(_same_spec(a, b) for a, b in zip(live, wanted, strict=True))
-    if isinstance(live, (int, float)) and isinstance(wanted, (int, float)) and not isinstance(live, bool):
-        return abs(float(live) - float(wanted)) <= 1e-9 * max(abs(float(live)), abs(float(wanted)), 1e-12)
-    return bool(live == wanted)
-
-
-def _differences(live: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for key in wanted:
-        if key == "hyperparameters":
-            names = sorted(set(live[key]) | set(wanted[key]))
-            out += [f"hyperparameters.{n}" for n in names
-                    if not _same_spec(live[key].get(n), wanted[key].get(n))]
-        elif not _same_spec(live.get(key), wanted[key]):
-            out.append(key)
-    return out
+    template = want.job_spec if want is not None else None
+    by_sha = {t.sha256: t.file for t in template.training} if template else {}
+    weights = [t.weight for t in template.training] if template else []
+    training = tuple(
+        TrainingFile(file=by_sha.get(sha_of.get(fid, ""), f"id:{fid}"), sha256=sha_of.get(fid, f"id:{fid}"),
+                     weight=weights[i] if len(weights) == len(remote.training_files) else 1.0)
+        for i, fid in enumerate(remote.training_files)
+    )
+    validation = tuple(ValidationFile(file=f"id:{fid}", sha256=sha_of.get(fid, f"id:{fid}"))
+                       for fid in remote.validation_files or [])
+    wanted_hp = template.hyperparameters if template else remote.hyperparameters
+    hyperparameters = {k: v for k in wanted_hp if (v := remote.hyperparameters.get(k)) is not None}
+    integrations = tuple(Integration(**{k: i[k] for k in _INTEGRATION_KEYS if i.get(k) is not None})
+                         for i in remote.integrations or [])
+    targets = None if remote.classifier_targets is None else tuple(
+        ClassifierTarget(name=str(t.get("name")), labels=tuple(t.get("labels") or ()),
+                         weight=float(t.get("weight", 1.0)), loss_function=t.get("loss_function"))
+        for t in remote.classifier_targets)
+    isp = remote.invalid_sample_skip_percentage
+    return JobSpec(
+        model=remote.model, job_type=remote.job_type or "completion", training=training, validation=validation,
+        hyperparameters=hyperparameters, suffix=remote.suffix or "", integrations=integrations,
+        classifier_targets=targets,
+        invalid_sample_skip_percentage=isp if isp is not None else (template.invalid_sample_skip_percentage
+                                                                    if template else 0.0),
+    )
 
 
 def _sha_by_file_id(client: ApiClient, store: Store, desired: Desired, remote: RemoteJob) -> dict[str, str]:
@@ -168,17 +157,20 @@ def _import_file(client: ApiClient, desired: Desired, key: str, remote: RemoteFi
 def _import_job(client: ApiClient, store: Store, desired: Desired, key: str, remote: RemoteJob,
                 warnings: list[str]) -> LockedResource:
     want = desired.jobs.get(key)
-    live = live_job_input(remote, want, _sha_by_file_id(client, store, desired, remote))
-    if want is None:
-        return locked_job(remote, fingerprint=fingerprint_of(live), attributes={"fingerprint_input": live})
-    diff = _differences(live, want.fingerprint_input)
-    if diff:
-        warnings.append(f"job {remote.id} differs from the manifest in: {', '.join(diff)}; the next plan shows "
-                        "the differences and replaces it (or fix the manifest to match)")
+    sha_of = _sha_by_file_id(client, store, desired, remote)
+    if want is not None:
+        diff = differences(view_of_remote(remote, sha_of.get, detailed=True), want.job_spec.view())
+        attributes: dict[str, Any] = {"state": want.state, "on_remove": want.on_remove}
+        if not diff:  # a full match (numbers as the API round-trips them): the manifest's exact fingerprint
+            return locked_job(remote, fingerprint=want.fingerprint,
+                              attributes={**attributes, "fingerprint_input": want.fingerprint_input})
+        warnings.append(f"job {remote.id} differs from the manifest in: {', '.join(d.path for d in diff)}; the "
+                        "next plan shows the differences and replaces it (or fix the manifest to match)")
     else:
-        live = want.fingerprint_input  # equal up to float round-trip: record the manifest's exact form
-    attributes = {"fingerprint_input": live, "state": want.state, "on_remove": want.on_remove}
-    return locked_job(remote, fingerprint=fingerprint_of(live), attributes=attributes)
+        attributes = {}
+    live = live_job_spec(remote, want, sha_of)
+    return locked_job(remote, fingerprint=live.fingerprint,
+                      attributes={**attributes, "fingerprint_input": live.fingerprint_input()})
 
 
 def _import_model(store: Store, desired: Desired, key: str, remote: RemoteModel, warnings: list[str]) -> LockedResource:
