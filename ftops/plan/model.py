@@ -49,6 +49,7 @@ class Reason(str, Enum):
     PROMOTED = "promoted"  # a model follows its job's new fine-tuned model
     ON_REMOVE = "on-remove"  # only the recorded on_remove changes (lock write)
     REMOVED = "removed"  # left the manifests: cancel/delete/archive/forget per on_remove
+    MOVED = "moved"  # a Moved declaration: the lock records the object at its new address
 
 
 class FieldChange(BaseModel):
