@@ -25,6 +25,7 @@ from ftops.state import mergedriver
 from ftops.state.gitdriver import DRIVER, attributes_line, driver_command, install_merge_driver
 from ftops.state.lockfile import LOCK_FILE_NAME, read_lock
 from ftops.state.model import LockedResource, LockFile
+from ftops.state.moves import followers
 from ftops.state.runlock import RunLock, force_unlock
 from ftops.state.store import LockStore
 
@@ -150,7 +151,10 @@ def mv_cmd(settings: Settings, old: str, new: str) -> None:
                              where=str(settings.lock_path),
                              hint=f"forget it first with `ftops state rm {new_key}` if that is really meant")
         resource = lock.resources[old_key]
+        follow = followers(lock, old_key, new_key)
         store.move(old_key, new_key)
+        for address, record in follow.items():  # models naming the moved job follow it
+            store.put(address, record)
         store.close()
     click.echo(f"Moved {old_key} to {new_key} ({resource.kind} {resource.remote_id}).")
 

@@ -38,3 +38,12 @@ def relocate(lock: LockFile, old: str, new: str) -> LockedResource:
                                                                    "attributes": attributes})
     lock.intents = [i.model_copy(update={"address": new}) if i.address == old else i for i in lock.intents]
     return resource
+
+
+def followers(lock: LockFile, old: str, new: str) -> dict[str, LockedResource]:
+    """The model records that name job ``old``, as they must read once it is ``new`` (for a store whose move
+    only renames the entry: writing these afterwards makes any store agree with :func:`relocate`)."""
+    view = lock.model_copy(deep=True)
+    relocate(view, old, new)
+    return {address: record for address, record in view.resources.items()
+            if record.kind == "model" and address != new and lock.resources.get(address) != record}
