@@ -26,6 +26,7 @@ from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs
 from ftops.cli._output import line_oriented, use_color
 from ftops.cli._session import open_session, pass_settings
+from ftops.cli.plan_cmds import check_max_cost, cost_limit
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
 from ftops.settings import Settings
@@ -77,9 +78,12 @@ def _sigint_stops(stop: threading.Event, echo: Callable[[str], None]) -> Iterato
 @click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=1),
               help="Seconds to wait for validation (before a start) and, with --wait, for jobs to finish.")
 @click.option("--target", "targets", multiple=True, metavar="ADDRESS", help="Only these addresses (and deps).")
+@click.option("--max-cost", type=float, default=None, metavar="USD",
+              help="Refuse (exit 1, nothing applied) a plan whose job starts cost more than USD. Default: max_cost "
+                   "in ftops.toml.")
 @pass_settings
 def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wait_jobs: bool, parallelism: int,
-              timeout: float, targets: tuple[str, ...]) -> None:
+              timeout: float, targets: tuple[str, ...], max_cost: float | None) -> None:
     """Make the fine-tuning resources match the manifests (or apply a saved plan)."""
     plan_path = args[0] if args and _is_plan_file(args[0]) else None
     paths = args[1:] if plan_path else args
@@ -101,6 +105,9 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         if not plan.changes:
             echo("No changes. Your fine-tuning resources match the manifests.")
             return
+        limit, source = cost_limit(max_cost, settings)
+        if limit is not None:
+            check_max_cost(plan, limit, source=source)
         waiting = {id(c): job for c in plan.changes if (job := waiting_job(c, plan)) is not None}
         if len(waiting) == len(plan.changes) and not wait_jobs:
             _report_waiting(plan, waiting, echo)
