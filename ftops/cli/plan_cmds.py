@@ -46,8 +46,8 @@ def cost_limit(flag: float | None, settings: Settings) -> tuple[float | None, st
     """The spending limit of this run and where it comes from: ``--max-cost``, else ftops.toml's ``max_cost``."""
     if flag is not None:
         return flag, "--max-cost"
-    where = f"[environments.{settings.environment}] max_cost" if settings.environment else "max_cost"
-    return settings.max_cost, f"{where} in ftops.toml"
+    table = f"[environments.{settings.environment}] " if settings.environment else ""
+    return settings.max_cost, f"ftops.toml {table}max_cost"
 
 
 def _render(plan: Plan, fmt: str) -> str:

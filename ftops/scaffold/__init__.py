@@ -4,8 +4,9 @@ The templates are real, working files — a small valid support dataset, File/Fi
 ``ftops.toml`` (with a default cost limit), a ``.gitignore`` for ``.ftops/`` and the GitHub Actions workflows
 (the same files as ``examples/github/``: plan/apply, and the scheduled reconcile and drift check) — so a fresh
 project validates, plans and applies on the embedded local API unchanged. The workflows install the ftops
-that wrote them: ``__FTOPS_VERSION__`` in a template becomes ``ftops.__version__``. The manifests point editors at ``.ftops-schema.json``, written next to them from the manifest
-schema so completion works offline and matches the installed ftops.
+that wrote them: ``__FTOPS_VERSION__`` in a template becomes ``ftops.__version__``. The manifests point
+editors at ``.ftops-schema.json``, written next to them from the manifest schema so completion works offline
+and matches the installed ftops.
 """
 
 from __future__ import annotations
