@@ -28,9 +28,9 @@ def compare_plans_cmd(reviewed: Path, fresh: Path) -> None:
         click.echo(f"The fresh plan is the reviewed plan: {len(now.changes)} change"
                    f"{'' if len(now.changes) == 1 else 's'}, training cost ${now.total_cost():,.2f}.")
         return
-    click.echo(f"The fresh plan differs from the reviewed plan ({reviewed}):")
+    click.echo(f"The fresh plan differs from the reviewed plan ({reviewed}):", err=True)
     for difference in differences:
-        click.echo(f"  {difference}")
+        click.echo(f"  {difference}", err=True)
     raise PolicyError(
         f"{len(differences)} difference{'' if len(differences) == 1 else 's'} from the reviewed plan; "
         "nothing was applied",
