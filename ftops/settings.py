@@ -326,7 +326,8 @@ def load_settings(
     raw_cost = table.get("max_cost", data.get("max_cost"))
     backend: BackendTable | None = None
     if "backend" in table:
-        backend = BackendTable(values=dict(table["backend"]), where=env_where)
+        own = _line_of(text, f"{ENVIRONMENTS}.{env_name}.backend")
+        backend = BackendTable(values=dict(table["backend"]), where=f"{config_path}:{own}" if own else env_where)
     elif "backend" in data:
         backend = BackendTable(values=dict(data["backend"]), where=_where(config_path, text, "backend"))
     state_dir = base / STATE_DIR / env_name if env_name else base / STATE_DIR
