@@ -71,6 +71,7 @@ class BackendTable:
 
     values: Mapping[str, object]
     where: str  # file:line of the table, for errors
+    table: str = "backend"  # its TOML name: "backend" or "environments.NAME.backend"
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,14 @@ def _select_environment(
     return chosen, dict(declared[chosen])
 
 
+def _backend_table(raw: object, *, path: Path, text: str, table: str) -> BackendTable | None:
+    """The backend table to hand on, with where it is written. The same signature as the typed parser
+    ``ftops.state.backends.config.parse_backend``, which takes this place once the backends exist."""
+    if not isinstance(raw, dict):
+        return None
+    return BackendTable(values=dict(raw), where=_where(path, text, table), table=table)
+
+
 def _environment_lock(lock: str, environment: str) -> str:
     """``ftops.lock`` → ``ftops.staging.lock`` (the same folder and suffix, the environment in the name)."""
     path = Path(lock)
@@ -324,12 +333,10 @@ def load_settings(
     key_env = str(table.get("api_key_env", data.get("api_key_env", ENV_API_KEY)))
     key = env.get(key_env, "").strip()
     raw_cost = table.get("max_cost", data.get("max_cost"))
-    backend: BackendTable | None = None
-    if "backend" in table:
-        own = _line_of(text, f"{ENVIRONMENTS}.{env_name}.backend")
-        backend = BackendTable(values=dict(table["backend"]), where=f"{config_path}:{own}" if own else env_where)
-    elif "backend" in data:
-        backend = BackendTable(values=dict(data["backend"]), where=_where(config_path, text, "backend"))
+    # An environment's [environments.NAME.backend] replaces the top-level [backend] as a whole.
+    backend_name = f"{ENVIRONMENTS}.{env_name}.backend" if "backend" in table else "backend"
+    backend = _backend_table(table.get("backend", data.get("backend")), path=config_path, text=text,
+                             table=backend_name)
     state_dir = base / STATE_DIR / env_name if env_name else base / STATE_DIR
     return Settings(
         root=base,
