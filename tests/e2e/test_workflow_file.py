@@ -210,7 +210,7 @@ def test_the_lock_is_pushed_only_with_the_file_backend_and_a_refused_push_says_w
     commit = by_name(doc, job)["Commit the lock file (file backend)"]
     assert "always()" in commit["if"]
     run = commit["run"]
-    assert "git add --all -- 'ftops*.lock'" in run and "[skip ci]" in run
+    assert "locks=(ftops*.lock)" in run and "[skip ci]" in run
     assert "remote backend" in run and "nothing changed" in run  # a remote backend has nothing to push
     assert "FTOPS_PUSH_TOKEN" in run and "PostgreSQL or S3" in run  # protected branch: the two ways out
     checkout = steps(doc, job)[0]
