@@ -116,3 +116,16 @@ def test_each_environment_has_its_own_key_and_cost_limit(
     assert run(root, "plan", "--env", "production").exit_code == 0
     no_key = run(root, "plan", "--env", "production", KEY_PRODUCTION="")
     assert no_key.exit_code == 1 and "KEY_PRODUCTION" in no_key.output and "environment production" in no_key.output
+
+
+def test_an_environment_on_the_embedded_api_keeps_its_state_in_its_own_directory(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "ftops.toml").write_text('[environments.dev]\nendpoint = "local"\n\n'
+                                     '[environments.ci]\nendpoint = "local"\n')
+    first = run(root, "plan", "--env", "dev")
+    assert first.exit_code == 0, first.output
+    banner = first.output.splitlines()[0]
+    assert banner.startswith("Using the embedded local API at http://127.0.0.1:")
+    assert banner.endswith("(environment: dev; state in .ftops/dev/localapi)")
+    assert (root / ".ftops" / "dev" / "localapi").is_dir() and not (root / ".ftops" / "ci").exists()
+    assert (root / ".ftops" / ".gitignore").read_text().splitlines()[-1] == "*"
