@@ -8,13 +8,15 @@ Use it from a command like this::
         with open_session(settings, echo=click.echo) as session:
             snapshot = fetch_snapshot(session.client, lock=...)
 
-``pass_settings`` adds ``--endpoint`` to the command and injects the resolved :class:`Settings` (the root
-group's ``-C`` has already changed the directory, so the project root is the current directory).
-``open_session`` prints the endpoint line FIRST — ``Using the embedded local API at http://127.0.0.1:PORT
-(state in .ftops/localapi)`` or ``Using the Mistral API at https://api.mistral.ai`` — through ``echo``
-(pass ``lambda s: click.echo(s, err=True)`` when stdout must stay machine-readable). With no endpoint it
-starts the embedded local API for the duration of the block and stops it on exit. The local API is imported
-lazily here: only the CLI may import it.
+``pass_settings`` adds ``--endpoint`` and ``--env`` to the command and injects the resolved
+:class:`Settings` (the root group's ``-C`` has already changed the directory, so the project root is the
+current directory). ``open_session`` prints the endpoint line FIRST — ``Using the embedded local API at
+http://127.0.0.1:PORT (state in .ftops/localapi)`` or ``Using the Mistral API at https://api.mistral.ai``,
+with ``environment: NAME`` in the parentheses when one is selected — through ``echo`` (pass
+``lambda s: click.echo(s, err=True)`` when stdout must stay machine-readable). With no endpoint it starts the
+embedded local API for the duration of the block and stops it on exit — except in CI when nobody configured
+an endpoint (see ``Settings.require_configured_endpoint``). The local API is imported lazily here: only the
+CLI may import it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import click
 
 from ftops.client import MistralClient, RetryPolicy
 from ftops.errors import ConfigError
-from ftops.settings import Settings, load_settings
+from ftops.settings import STATE_DIR, Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 LOCALAPI_DIR = "localapi"
@@ -57,14 +59,14 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _start_embedded(state_dir: Path) -> Any:
+def _start_embedded(state_dir: Path, root: Path) -> Any:
     from ftops.localapi.config import default_api_key
     from ftops.localapi.embedded import start_embedded
 
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
-        ignore = state_dir.parent / ".gitignore"
-        if state_dir.parent.name == ".ftops" and not ignore.exists():
+        ignore = root / STATE_DIR / ".gitignore"
+        if state_dir.is_relative_to(ignore.parent) and not ignore.exists():
             ignore.write_text("# local ftops state (embedded API, caches, run lock): never commit\n*\n")
     except OSError as exc:
         raise ConfigError(f"cannot create the local API state directory: {exc.strerror or exc}",
@@ -82,42 +84,52 @@ def open_session(
 ) -> Iterator[Session]:
     """Open the API named by ``settings`` (or the embedded local API) and announce it; close on exit."""
     with ExitStack() as stack:
+        scope = f"environment: {settings.environment}" if settings.environment else ""
         if settings.endpoint is None:
+            settings.require_configured_endpoint()
             state_dir = settings.state_dir / LOCALAPI_DIR
-            server = _start_embedded(state_dir)
+            server = _start_embedded(state_dir, settings.root)
             stack.callback(server.stop)
             base_url, api_key = server.url, server.api_key
             label = f"the embedded local API at {base_url}"
-            banner = f"Using {label} (state in {_relative(state_dir, settings.root)})"
+            where = f"state in {_relative(state_dir, settings.root)}"
+            banner = f"Using {label} ({scope + '; ' if scope else ''}{where})"
         else:
             api_key = settings.require_api_key()
             server = None
             base_url = settings.endpoint
             label = f"the Mistral API at {base_url}"
-            banner = f"Using {label}"
+            banner = f"Using {label}" + (f" ({scope})" if scope else "")
         client = stack.enter_context(MistralClient(base_url, api_key, retry=retry, timeout=http_timeout()))
         echo(banner)
         yield Session(client=client, settings=settings, endpoint_label=label, base_url=base_url, server=server)
 
 
-def settings_from_context(ctx: click.Context | None = None, *, endpoint: str | None = None) -> Settings:
-    """Settings for the current command: the cwd as root, ``--endpoint`` (here or on the root group), env, toml."""
+def settings_from_context(
+    ctx: click.Context | None = None, *, endpoint: str | None = None, environment: str | None = None
+) -> Settings:
+    """Settings for the current command: the cwd as root, ``--endpoint``/``--env`` (here or on the root
+    group), env, toml."""
     ctx = ctx or click.get_current_context()
     root_obj = ctx.find_root().obj
-    if endpoint is None and isinstance(root_obj, dict):
-        endpoint = root_obj.get("endpoint")
-    return load_settings(Path.cwd(), endpoint=endpoint)
+    if isinstance(root_obj, dict):
+        endpoint = endpoint if endpoint is not None else root_obj.get("endpoint")
+        environment = environment if environment is not None else root_obj.get("env")
+    return load_settings(Path.cwd(), endpoint=endpoint, environment=environment)
 
 
 def pass_settings(func: F) -> F:
-    """Decorator: add ``--endpoint`` to a command and call it with ``settings=`` instead."""
+    """Decorator: add ``--endpoint`` and ``--env`` to a command and call it with ``settings=`` instead."""
 
     @click.option("--endpoint", "endpoint", default=None, metavar="URL",
                   help="API host root (no /v1), or 'local' for the embedded local API. Default: FTOPS_ENDPOINT, "
                        "ftops.toml, else the embedded local API.")
+    @click.option("--env", "environment", default=None, metavar="NAME",
+                  help="The [environments.NAME] of ftops.toml to target (its endpoint, key, lock, cost limit). "
+                       "Default: FTOPS_ENV.")
     @functools.wraps(func)
-    def wrapper(*args: Any, endpoint: str | None = None, **kwargs: Any) -> Any:
-        return func(*args, settings=settings_from_context(endpoint=endpoint), **kwargs)
+    def wrapper(*args: Any, endpoint: str | None = None, environment: str | None = None, **kwargs: Any) -> Any:
+        return func(*args, settings=settings_from_context(endpoint=endpoint, environment=environment), **kwargs)
 
     return cast(F, wrapper)
 

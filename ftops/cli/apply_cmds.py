@@ -27,6 +27,7 @@ from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs, parked, report_skipped, wait_targets
 from ftops.cli._output import line_oriented, use_color
 from ftops.cli._session import open_session, pass_settings
+from ftops.cli.plan_cmds import check_max_cost, cost_limit
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
 from ftops.render.text import render_text
@@ -81,9 +82,12 @@ def _sigint_stops(stop: threading.Event, echo: Callable[[str], None]) -> Iterato
 @click.option("--target", "targets", multiple=True, metavar="ADDRESS", help="Only these addresses (and deps).")
 @click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
               help="Create a new job for this job address even if nothing changed (e.g. retry a FAILED job).")
+@click.option("--max-cost", type=float, default=None, metavar="USD",
+              help="Refuse (exit 1, nothing applied) a plan whose job starts cost more than USD. Default: max_cost "
+                   "in ftops.toml.")
 @pass_settings
 def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wait_jobs: bool, parallelism: int,
-              timeout: float, targets: tuple[str, ...], replace: tuple[str, ...]) -> None:
+              timeout: float, targets: tuple[str, ...], replace: tuple[str, ...], max_cost: float | None) -> None:
     """Make the fine-tuning resources match the manifests (or apply a saved plan)."""
     plan_path = args[0] if args and _is_plan_file(args[0]) else None
     paths = args[1:] if plan_path else args
@@ -115,6 +119,9 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
             else:
                 echo("No changes. Your fine-tuning resources match the manifests.")
             return
+        limit, source = cost_limit(max_cost, settings)
+        if limit is not None:
+            check_max_cost(plan, limit, source=source)
         waiting = {id(c): job for c in plan.changes if (job := waiting_job(c, plan)) is not None}
         if len(waiting) == len(plan.changes) and not wait_jobs:
             _report_waiting(plan, waiting, echo)

@@ -59,7 +59,7 @@ def _summary(manifest: Manifest, examples: int) -> dict[str, int]:
 def validate_cmd(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
     """Check manifests and the datasets they name; report every problem at once (no API calls)."""
     # validate never talks to an API: pin the endpoint so a bad FTOPS_ENDPOINT cannot fail it.
-    settings = load_settings(Path.cwd(), endpoint="local")
+    settings = load_settings(Path.cwd(), endpoint="local", require_environment=False)
     root = settings.root
     targets: list[str | Path] = [*paths] if paths else [*default_manifest_paths(settings)]
     manifest: Manifest | None = None

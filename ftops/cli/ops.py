@@ -72,7 +72,9 @@ def init_cmd(directory: Path, force: bool) -> None:
         "  ftops models            the fine-tuned models, once the job has finished\n"
         "Point ftops at the real API with FTOPS_ENDPOINT=https://api.mistral.ai and MISTRAL_API_KEY, commit\n"
         "everything (ftops.lock too, never .ftops/), and .github/workflows/ftops.yml plans every pull request\n"
-        f"and applies on merge (see docs/ci-guide.md). Editors read {SCHEMA_FILE} for completion."
+        "and applies the reviewed plan on merge; ftops-reconcile.yml names finished models and reports drift\n"
+        "(set the FTOPS_ENDPOINT variable and the MISTRAL_API_KEY secret: see docs/ci-guide.md). ftops.toml\n"
+        f"caps the training spend of one apply (max_cost). Editors read {SCHEMA_FILE} for completion."
     )
 
 

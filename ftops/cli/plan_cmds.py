@@ -30,17 +30,25 @@ from ftops.state.lockfile import check_endpoint, read_lock
 EXIT_CHANGES = 2
 
 
-def check_max_cost(plan: Plan, max_cost: float) -> None:
+def check_max_cost(plan: Plan, max_cost: float, *, source: str = "--max-cost") -> None:
     total = plan.total_cost()
     if total <= max_cost:
         return
     jobs = [c for c in plan.changes if c.action is Action.START and c.cost is not None and c.cost.cost]
     named = ", ".join(f"{c.address} {money(c.cost.cost or 0.0, c.cost.currency)}" for c in jobs if c.cost)
     raise PolicyError(
-        f"the plan would spend {money(total)} on training, above --max-cost {money(max_cost)} ({named})",
+        f"the plan would spend {money(total)} on training, above {source} {money(max_cost)} ({named})",
         hint="lower training_steps/epochs, set state: created to park the jobs without training, or raise "
-        "--max-cost",
+        f"{source} (--max-cost USD overrides ftops.toml's max_cost for one run)",
     )
+
+
+def cost_limit(flag: float | None, settings: Settings) -> tuple[float | None, str]:
+    """The spending limit of this run and where it comes from: ``--max-cost``, else ftops.toml's ``max_cost``."""
+    if flag is not None:
+        return flag, "--max-cost"
+    table = f"[environments.{settings.environment}] " if settings.environment else ""
+    return settings.max_cost, f"ftops.toml {table}max_cost"
 
 
 def _render(plan: Plan, fmt: str) -> str:
@@ -60,7 +68,8 @@ def _render(plan: Plan, fmt: str) -> str:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when there are no changes, 2 when there are changes, 1 on errors.")
 @click.option("--max-cost", type=float, default=None, metavar="USD",
-              help="Fail (exit 1) when starting the planned jobs would cost more than USD.")
+              help="Fail (exit 1) when starting the planned jobs would cost more than USD. Default: max_cost in "
+                   "ftops.toml.")
 @click.option("--target", "targets", multiple=True, metavar="ADDRESS",
               help="Plan only this resource (e.g. job.support) and what it depends on. Repeatable.")
 @click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
@@ -83,9 +92,10 @@ def plan_cmd(
     info: Callable[[str], None] = click.echo if fmt == "text" else (lambda s: click.echo(s, err=True))
     with open_session(settings, echo=info) as session:
         plan = compute_plan(settings, session.client, lock, manifest, targets=targets, replace=replace)
-    if max_cost is not None:
+    limit, source = cost_limit(max_cost, settings)
+    if limit is not None:
         try:
-            check_max_cost(plan, max_cost)
+            check_max_cost(plan, limit, source=source)
         except PolicyError:
             click.echo(_render(plan, fmt), nl=False)
             raise

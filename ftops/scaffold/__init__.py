@@ -1,11 +1,12 @@
 """Project scaffold for ``ftops init``: the template files (package data) and where each one goes.
 
 The templates are real, working files — a small valid support dataset, File/FineTuningJob/Model manifests,
-``ftops.toml``, a ``.gitignore`` for ``.ftops/``, a ``.gitattributes`` naming the lock merge driver and the
-GitHub Actions workflow (the same file as
-``examples/github/ftops.yml``) — so a fresh project validates, plans and applies on the embedded local API
-unchanged. The manifests point editors at ``.ftops-schema.json``, written next to them from the manifest
-schema so completion works offline and matches the installed ftops.
+``ftops.toml`` (with a default cost limit), a ``.gitignore`` for ``.ftops/``, a ``.gitattributes`` naming the
+lock merge driver and the GitHub Actions workflows (the same files as ``examples/github/``: plan/apply, and the
+scheduled reconcile and drift check) — so a fresh project validates, plans and applies on the embedded local
+API unchanged. The workflows install the ftops that wrote them: ``__FTOPS_VERSION__`` in a template becomes
+``ftops.__version__``. The manifests point editors at ``.ftops-schema.json``, written next to them from the
+manifest schema so completion works offline and matches the installed ftops.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ftops import __version__
 from ftops.errors import FtopsError
 
 SCHEMA_FILE = ".ftops-schema.json"
@@ -30,7 +32,9 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("gitignore", ".gitignore"),
     ("gitattributes", ".gitattributes"),
     ("workflow.yml", ".github/workflows/ftops.yml"),
+    ("reconcile.yml", ".github/workflows/ftops-reconcile.yml"),
 )
+VERSION_PLACEHOLDER = "__FTOPS_VERSION__"
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,9 @@ def _merge_lines(existing: str, ours: str) -> str | None:
 
 
 def template_text(name: str) -> str:
-    """The text of one template, e.g. ``template_text("workflow.yml")``."""
-    return resources.files("ftops.scaffold").joinpath(f"templates/{name}").read_text(encoding="utf-8")
+    """The text ``init`` writes for one template, e.g. ``template_text("workflow.yml")``."""
+    raw = resources.files("ftops.scaffold").joinpath(f"templates/{name}").read_text(encoding="utf-8")
+    return raw.replace(VERSION_PLACEHOLDER, __version__)
 
 
 def manifest_schema_text() -> str:

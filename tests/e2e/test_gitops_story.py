@@ -18,7 +18,8 @@ from click.testing import CliRunner, Result
 from ftops.cli import cli
 
 # Simulated seconds per real second: a small job (minutes of simulated training) finishes in well under 1 s.
-ENV = {"CI": "true", "FTOPS_LOCAL_SPEED": "100000", "FTOPS_ENDPOINT": "", "MISTRAL_API_KEY": ""}
+# FTOPS_ENDPOINT=local: the embedded API on purpose (in CI an endpoint nobody configured is refused).
+ENV = {"CI": "true", "FTOPS_LOCAL_SPEED": "100000", "FTOPS_ENDPOINT": "local", "MISTRAL_API_KEY": ""}
 SECRET_LOOKING = ("sk-", "Bearer ")
 
 

@@ -10,7 +10,9 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from ftops import __version__
 from ftops.cli import cli
+from ftops.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED = [
@@ -23,6 +25,7 @@ EXPECTED = [
     ".gitignore",
     ".gitattributes",
     ".github/workflows/ftops.yml",
+    ".github/workflows/ftops-reconcile.yml",
     ".ftops-schema.json",
 ]
 
@@ -54,6 +57,27 @@ def test_init_writes_a_project_that_validates(tmp_path: Path) -> None:
 
     assert ".ftops/" in (target / ".gitignore").read_text().splitlines()
     assert (target / ".github/workflows/ftops.yml").read_text() == (REPO / "examples/github/ftops.yml").read_text()
+    reconcile = (target / ".github/workflows/ftops-reconcile.yml").read_text()
+    assert reconcile == (REPO / "examples/github/ftops-reconcile.yml").read_text()
+    # The workflows install the ftops that wrote them.
+    assert f"FTOPS_PACKAGE: ftops=={__version__}\n" in reconcile
+
+
+def test_init_writes_a_cost_limit_that_plan_enforces(tmp_path: Path) -> None:
+    assert run("init", str(tmp_path)).exit_code == 0
+    settings = load_settings(tmp_path, environ={})
+    assert settings.max_cost == 50.0
+    # The scaffold's job costs a few dollars: under the limit it plans; with a lower ftops.toml limit it fails.
+    ok = CliRunner().invoke(cli, ["-C", str(tmp_path), "plan", "--endpoint", "local"])
+    assert ok.exit_code == 0, ok.output
+    toml = tmp_path / "ftops.toml"
+    toml.write_text(toml.read_text().replace("max_cost = 50.0", "max_cost = 1.0"))
+    refused = CliRunner().invoke(cli, ["-C", str(tmp_path), "plan", "--endpoint", "local"])
+    assert refused.exit_code == 1
+    assert "above ftops.toml max_cost $1.00" in refused.output and "job.assistant-v1" in refused.output
+    # --max-cost overrides it for one run.
+    once = CliRunner().invoke(cli, ["-C", str(tmp_path), "plan", "--endpoint", "local", "--max-cost", "100"])
+    assert once.exit_code == 0, once.output
 
 
 def test_manifests_point_editors_at_a_schema_that_accepts_them(tmp_path: Path) -> None:
