@@ -1,15 +1,20 @@
 """Typed API objects as the client returns them (and the live snapshot holds them).
 
-``extra="ignore"``: accept fields the server adds later. Only what the reconciler reads is typed; the rest
-stays available through ``model_extra``-free raw dicts where noted.
+Tolerant by design, because one odd field must not fail every call: ``extra="ignore"`` accepts fields the
+server adds later; every field the spec marks nullable takes ``null`` (the spec's own file example has
+``"bytes": null``); timestamps and counts take floats (a fractional ``created_at`` is cut to whole
+seconds) and floats take ints; a checkpoint metric that is not a number reads as ``None``; an unknown
+enum value (a job status the API adds later) is kept as text and reads as ``JobStatus.UNKNOWN``.
+Only what the reconciler reads is typed.
 """
 
 from __future__ import annotations
 
+import math
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 class JobStatus(str, Enum):
@@ -84,6 +89,51 @@ ACTIVE_JOB_STATUSES = frozenset(s.value for s in _ACTIVE)
 TERMINAL_JOB_STATUSES = frozenset(s.value for s in _TERMINAL)
 
 
+def _whole(value: Any) -> Any:
+    """A count or Unix time sent as a float (``1717200000.25``) or a numeric string: whole units."""
+    if isinstance(value, float) and math.isfinite(value):
+        return math.floor(value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return math.floor(number) if math.isfinite(number) else value
+    return value
+
+
+def _metric(value: Any) -> float | None:
+    """A checkpoint metric: numbers (and numeric text) as floats, anything else (``"nan"``, ``{}``) as None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _metrics(value: Any) -> dict[str, float | None]:
+    return {str(k): _metric(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _mapping(value: Any) -> Any:
+    return {} if value is None else value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+List = Annotated[list[Any], BeforeValidator(_list)]
+Flag = Annotated[bool, BeforeValidator(lambda v: False if v is None else v)]
+
+
 class _ApiObject(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -91,51 +141,51 @@ class _ApiObject(BaseModel):
 class RemoteFile(_ApiObject):
     id: str
     filename: str
-    bytes: int
-    created_at: int
+    bytes: Whole | None = None  # the spec's example sends null; every SDK wants an int
+    created_at: Whole
     purpose: str | None = None
     sample_type: str | None = None
     source: str | None = None
-    num_lines: int | None = None
-    deleted: bool = False
+    num_lines: Whole | None = None
+    deleted: Flag = False
 
 
 class JobMetadata(_ApiObject):
-    expected_duration_seconds: int | None = None
+    expected_duration_seconds: Whole | None = None
     cost: float | None = None
     cost_currency: str | None = None
-    train_tokens_per_step: int | None = None
-    train_tokens: int | None = None
-    data_tokens: int | None = None
-    estimated_start_time: int | None = None
+    train_tokens_per_step: Whole | None = None
+    train_tokens: Whole | None = None
+    data_tokens: Whole | None = None
+    estimated_start_time: Whole | None = None
 
 
 class Checkpoint(_ApiObject):
-    step_number: int
-    created_at: int
-    metrics: dict[str, float | None] = Field(default_factory=dict)
+    step_number: Whole
+    created_at: Whole
+    metrics: Annotated[dict[str, float | None], BeforeValidator(_metrics)] = Field(default_factory=dict)
 
 
 class Event(_ApiObject):
     name: str
-    created_at: int
+    created_at: Whole
     data: dict[str, Any] | None = None
 
 
 class RemoteJob(_ApiObject):
     id: str
     model: str
-    status: str
-    job_type: str = "completion"
-    auto_start: bool = False
-    created_at: int
-    modified_at: int
-    training_files: list[str] = Field(default_factory=list)
+    status: str  # raw text, also for values this version does not know (see ``phase``)
+    job_type: Annotated[str, BeforeValidator(lambda v: "completion" if v is None else v)] = "completion"
+    auto_start: Flag = False
+    created_at: Whole
+    modified_at: Whole = 0  # 0: not sent; read as created_at (see _fill)
+    training_files: List = Field(default_factory=list)
     validation_files: list[str] | None = None
-    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    hyperparameters: Annotated[dict[str, Any], BeforeValidator(_mapping)] = Field(default_factory=dict)
     suffix: str | None = None
     fine_tuned_model: str | None = None
-    trained_tokens: int | None = None
+    trained_tokens: Whole | None = None
     metadata: JobMetadata | None = None
     integrations: list[dict[str, Any]] | None = None
     classifier_targets: list[dict[str, Any]] | None = None
@@ -143,6 +193,12 @@ class RemoteJob(_ApiObject):
     # Only on detailed responses (GET/start/cancel), not on list/create.
     events: list[Event] | None = None
     checkpoints: list[Checkpoint] | None = None
+
+    @model_validator(mode="after")
+    def _fill(self) -> RemoteJob:
+        if not self.modified_at:
+            object.__setattr__(self, "modified_at", self.created_at)
+        return self
 
     @property
     def phase(self) -> JobStatus:
@@ -164,8 +220,8 @@ class RemoteModel(_ApiObject):
     id: str
     root: str | None = None
     job: str | None = None
-    archived: bool = False
+    archived: Flag = False
     name: str | None = None
     description: str | None = None
-    created: int | None = None
+    created: Whole | None = None
     type: str = "fine-tuned"
