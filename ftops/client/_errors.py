@@ -47,6 +47,8 @@ def scrub(body: Any) -> Any:
         return {k: ("***" if k.lower() in _QUOTING_KEYS else scrub(v)) for k, v in body.items()}
     if isinstance(body, list):
         return [scrub(v) for v in body]
+    if isinstance(body, str):
+        return _KEY_LIKE.sub("***", body)
     return body
 
 
