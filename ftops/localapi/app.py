@@ -70,8 +70,8 @@ def create_app(config: ServerConfig) -> LocalApp:
     @api.post("/v1/files", operation_id="files_api_routes_upload_file", tags=["files"], **_returns(out.FileSchema))
     def upload_file(
         file: Annotated[UploadFile, File()],
-        purpose: Annotated[out.FilePurpose | None, Form()] = None,
-        visibility: Annotated[Literal["workspace", "user"] | None, Form()] = None,
+        purpose: Annotated[out.FilePurpose, Form()] = "fine-tune",
+        visibility: Annotated[Literal["workspace", "user"], Form()] = "workspace",
         expiry: Annotated[int | None, Form(ge=1)] = None,
     ) -> dict[str, Any]:
         return files.upload(ctx, filename=file.filename or "upload.jsonl", stream=file.file, purpose=purpose,
@@ -187,7 +187,7 @@ def create_app(config: ServerConfig) -> LocalApp:
 
     @api.delete("/v1/fine_tuning/models/{model_id}/archive",
                 operation_id="jobs_api_routes_fine_tuning_unarchive_fine_tuned_model", tags=["models"],
-                **_returns(out.ArchiveFTModelOut))
+                **_returns(out.UnarchiveFTModelOut))
     def unarchive_model(model_id: str) -> dict[str, Any]:
         return models.set_archived(ctx, model_id, False)
 

@@ -28,8 +28,8 @@ class _Out(BaseModel):
 # -- files ---------------------------------------------------------------------------------------------
 class FileSchema(_Out):
     id: str
-    object: str = "file"
-    bytes: int | None
+    object: str
+    bytes: int  # the spec's example shows null, but the schema (and every SDK) wants an int
     created_at: int
     filename: str
     purpose: FilePurpose
@@ -131,7 +131,7 @@ class JobOut(_Out):
     auto_start: bool
     model: str
     status: JobStatusName
-    job_type: JobType
+    job_type: JobType = "completion"
     created_at: int
     modified_at: int
     training_files: list[str]
@@ -142,11 +142,13 @@ class JobOut(_Out):
     integrations: list[WandbIntegrationOut] | None = None
     trained_tokens: int | None = None
     metadata: JobMetadataOut | None = None
-    repositories: list[GithubRepositoryOut] | None = None
-    classifier_targets: list[ClassifierTargetOut] | None = None
+    repositories: list[GithubRepositoryOut] = Field(default_factory=list)
+    # Classifier jobs also carry ``classifier_targets`` here (an extra field the SDKs ignore; the spec
+    # declares it on detailed answers only).
 
 
 class DetailedJobOut(JobOut):
+    classifier_targets: list[ClassifierTargetOut] = Field(default_factory=list)
     events: list[EventOut] = Field(default_factory=list)
     checkpoints: list[CheckpointOut] = Field(default_factory=list)
 
@@ -178,7 +180,7 @@ class ModelCapabilities(_Out):
 class _Card(_Out):
     id: str
     object: str = "model"
-    created: int | None = None
+    created: int = 0
     owned_by: str = "mistralai"
     capabilities: ModelCapabilities
     name: str | None = None
@@ -186,6 +188,8 @@ class _Card(_Out):
     max_context_length: int = 32768
     aliases: list[str] = Field(default_factory=list)
     deprecation: str | None = None
+    deprecation_replacement_model: str | None = None
+    default_model_temperature: float | None = None
 
 
 class BaseModelCard(_Card):
@@ -233,11 +237,17 @@ class FTModelOut(_Out):
     max_context_length: int = 32768
     aliases: list[str] = Field(default_factory=list)
     job: str
-    model_type: JobType
-    classifier_targets: list[ClassifierTargetOut] | None = None
+    model_type: JobType = "completion"
+    classifier_targets: list[ClassifierTargetOut] = Field(default_factory=list)
 
 
 class ArchiveFTModelOut(_Out):
     id: str
     object: Literal["model"] = "model"
-    archived: bool
+    archived: bool = True
+
+
+class UnarchiveFTModelOut(_Out):
+    id: str
+    object: Literal["model"] = "model"
+    archived: bool = False
