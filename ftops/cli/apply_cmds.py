@@ -171,6 +171,8 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
                                  timeout=timeout, stop=stop, display=display)
         for address, job in sorted(result.jobs.items()):
             click.echo(f"{address}: {job.status}" + (f" → {job.fine_tuned_model}" if job.fine_tuned_model else ""))
+        for warning in result.unknown_warnings():
+            click.echo(warning, err=True)
         if result.jobs and not result.failed and not result.timed_out and not result.interrupted:
             click.echo("Run ftops apply to name the new models.")
         code = EXIT_INTERRUPTED if result.interrupted else 1 if result.failed or result.timed_out else 0
