@@ -163,7 +163,8 @@ def test_removed_jobs_endpoints_name_the_deprecation() -> None:
         not_routed.get_job(JOB_ID)
     assert "deprecated" in err.value.message
     # A job that does not exist is still just that: not found.
-    missing = _client(lambda request: httpx.Response(404, json={"detail": "No fine tuning job matches the given query."}))
+    no_job = {"detail": "No fine tuning job matches the given query."}
+    missing = _client(lambda request: httpx.Response(404, json=no_job))
     with pytest.raises(NotFoundError) as nf:
         missing.get_job(JOB_ID)
     assert "deprecated" not in nf.value.message

@@ -2,7 +2,8 @@
 
 Run by hand when the official spec changes (it is not part of the test run)::
 
-    python tests/conformance/spec/trim_openapi.py path/to/openapi.yaml COMMIT > tests/conformance/spec/mistral-openapi-trimmed.json
+    cd tests/conformance/spec
+    python trim_openapi.py path/to/openapi.yaml COMMIT > mistral-openapi-trimmed.json
 
 Only what the comparison test reads is kept, per operation of the files, fine-tuning and models parts: the
 method, path and operationId; each parameter's name, place, required flag and enum; the request body's
