@@ -20,6 +20,7 @@ from ftops.live import fetch_snapshot
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
+from ftops.plan.cost import refuse_unknown_models
 from ftops.plan.model import Change, Plan
 from ftops.render.text import render_text
 from ftops.settings import Settings
@@ -44,6 +45,8 @@ def compute_plan(
     cache = HashCache.load(settings.state_dir / HASH_CACHE)
     desired = build_desired(manifest, hashes=cache, tokens=token_lookup(cache))
     cache.save()
+    known = lock.resources if lock is not None else {}
+    refuse_unknown_models(client, (j for a, j in desired.jobs.items() if a not in known))  # before pricing them
     live = fetch_snapshot(client, lock=lock)
     return build_plan(
         desired,

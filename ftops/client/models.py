@@ -225,3 +225,19 @@ class RemoteModel(_ApiObject):
     description: str | None = None
     created: Whole | None = None
     type: str = "fine-tuned"
+
+
+class BaseModelCard(_ApiObject):
+    """A base model card (``type == "base"``) from ``GET /v1/models``: which models can be fine-tuned."""
+
+    id: str
+    aliases: List = Field(default_factory=list)
+    capabilities: Annotated[dict[str, Any], BeforeValidator(_mapping)] = Field(default_factory=dict)
+
+    @property
+    def fine_tunable(self) -> bool:
+        return self.capabilities.get("fine_tuning") is True
+
+    @property
+    def names(self) -> list[str]:
+        return [self.id, *(str(a) for a in self.aliases)]

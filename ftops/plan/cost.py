@@ -7,11 +7,24 @@ tokenizer, or a byte-based guess — ``Cost.tokens_exact`` says which) and the o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from ftops.client import MistralClient
 from ftops.client.models import RemoteJob
 from ftops.desired import DesiredJob
-from ftops.errors import PolicyError
+from ftops.errors import ApiError, Diagnostic, ManifestError, PolicyError
+from ftops.manifest import codes
+from ftops.manifest._report import did_you_mean
 from ftops.plan.model import Cost
-from ftops.pricing import CURRENCY, MINIMUM_JOB_COST_USD, Estimate, base_model_of, estimate, rate_for
+from ftops.pricing import (
+    CLASSIFIER_MODELS,
+    CURRENCY,
+    MINIMUM_JOB_COST_USD,
+    Estimate,
+    base_model_of,
+    estimate,
+    rate_for,
+)
 
 # Past this many passes over the data a fine-tune mostly memorises it; Mistral's guides use 1 to 10.
 MAX_SANE_EPOCHS = 20.0
@@ -97,3 +110,35 @@ def _quote(remote: RemoteJob) -> Cost | None:
         tokens_exact=True,
         notes=warnings(epochs, steps),
     )
+
+
+def refuse_unknown_models(client: MistralClient, jobs: Iterable[DesiredJob]) -> None:
+    """Online check before pricing: each new job's ``model`` is fine-tunable per the API's own model list.
+
+    ``validate`` (offline) checks the rate table; here the live ``/v1/models`` has the last word
+    (``capabilities.fine_tuning``) for completion jobs. Classifier jobs keep the documented rule
+    (ministral-3b). When the list cannot be read or marks no model fine-tunable, nothing is refused here.
+    """
+    new = list(jobs)
+    if not new:
+        return
+    try:
+        cards = client.list_base_models()
+    except ApiError:
+        return
+    live = {name for card in cards if card.fine_tunable for name in card.names}
+    if not live:
+        return
+    problems = []
+    for job in new:
+        model, job_type = job.spec["model"], job.spec.get("job_type") or "completion"
+        known = set(CLASSIFIER_MODELS) if job_type == "classifier" else live
+        if model in known or base_model_of(model) in known:
+            continue
+        guess = did_you_mean(model, sorted(known))
+        hint = f"did you mean '{guess}'?" if guess else f"fine-tunable here: {', '.join(sorted(known))}"
+        problems.append(Diagnostic(codes.UNKNOWN_BASE_MODEL,
+                                   f"'{model}' is not a model this API fine-tunes for {job_type} jobs "
+                                   f"(GET /v1/models, capabilities.fine_tuning)", job.location, job.address, hint))
+    if problems:
+        raise ManifestError(problems)
