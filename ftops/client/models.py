@@ -198,6 +198,11 @@ class RemoteJob(_ApiObject):
     def _fill(self) -> RemoteJob:
         if not self.modified_at:
             object.__setattr__(self, "modified_at", self.created_at)
+        if self.integrations:
+            # The spec defaults a W&B run's display ``name`` to the job id: that is "not set", as the manifest
+            # says it, so a comparison with the desired integrations does not see a change that is not there.
+            cleaned = [{**i, "name": None} if i.get("name") == self.id else i for i in self.integrations]
+            object.__setattr__(self, "integrations", cleaned)
         return self
 
     @property

@@ -180,3 +180,13 @@ def test_the_local_api_rejects_what_the_real_one_rejects() -> None:
     with pytest.raises(ValidationFailed) as err:
         refused.create_job({"suffix": "my.model v2"})
     assert "suffix: String should match pattern" in err.value.message
+
+
+def test_a_wandb_name_defaulted_to_the_job_id_reads_as_unset() -> None:
+    """The spec defaults the W&B display name to the job id; the reconciler must not see it as a change."""
+    from ftops.client.models import RemoteJob
+
+    body = {**RECORDED["job_smallest"], "integrations": [{"type": "wandb", "project": "p", "name": JOB_ID},
+                                                         {"type": "wandb", "project": "q", "name": "mine"}]}
+    job = RemoteJob.model_validate(body)
+    assert [i["name"] for i in job.integrations or []] == [None, "mine"]
