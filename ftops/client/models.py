@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, model_validator
 
 
 class JobStatus(str, Enum):
@@ -117,75 +117,127 @@ def _metric(value: Any) -> float | None:
     return None
 
 
-def _metrics(value: Any) -> dict[str, float | None]:
+def _metrics_of(value: Any) -> dict[str, float | None]:
     return {str(k): _metric(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def _list(value: Any) -> Any:
-    return [] if value is None else value
-
-
-def _mapping(value: Any) -> Any:
-    return {} if value is None else value
-
-
-Whole = Annotated[int, BeforeValidator(_whole)]
-List = Annotated[list[Any], BeforeValidator(_list)]
-Flag = Annotated[bool, BeforeValidator(lambda v: False if v is None else v)]
-
-
 class _ApiObject(BaseModel):
+    """One API object, with what its tolerant re-read needs to know about its fields.
+
+    Top-level answers (:class:`_Answer`) are parsed strictly first (pydantic's fast path); only an answer that
+    fails is normalised (floats cut to whole seconds, nulls where the spec allows them, non-numeric metrics,
+    the same for its nested objects) and read again. The normalising runs in Python, so it is kept off the
+    common path (bench/bench_client_parse.py).
+    """
+
     model_config = ConfigDict(extra="ignore", frozen=True)
+    _whole: ClassVar[tuple[str, ...]] = ()  # int fields that may come as floats / numeric text
+    _null_as: ClassVar[dict[str, Any]] = {}  # field → the value a null stands for
+    _metrics: ClassVar[tuple[str, ...]] = ()  # dicts of metrics: numbers, or None
+    _nested: ClassVar[dict[str, type[_ApiObject]]] = {}  # field → the object (or list items) it holds
+
+    @classmethod
+    def _normalise(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key in cls._whole:
+            if key in out:
+                out[key] = _whole(out[key])
+        for key, value in cls._null_as.items():
+            if key in out and out[key] is None:
+                out[key] = value() if callable(value) else value
+        for key in cls._metrics:
+            if key in out:
+                out[key] = _metrics_of(out[key])
+        for key, kind in cls._nested.items():
+            value = out.get(key)
+            if isinstance(value, list):
+                out[key] = [kind._normalise(v) for v in value]
+            elif isinstance(value, dict):
+                out[key] = kind._normalise(value)
+        return out
 
 
-class RemoteFile(_ApiObject):
+class _Answer(_ApiObject):
+    @model_validator(mode="wrap")
+    @classmethod
+    def _tolerate(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError:
+            if not isinstance(data, dict):
+                raise
+            return handler(cls._normalise(data))
+
+
+class RemoteFile(_Answer):
+    _whole = ("bytes", "created_at", "num_lines")
+    _null_as = {"deleted": False}
+
     id: str
     filename: str
-    bytes: Whole | None = None  # the spec's example sends null; every SDK wants an int
-    created_at: Whole
+    bytes: int | None = None  # the spec's example sends null; every SDK wants an int
+    created_at: int
     purpose: str | None = None
     sample_type: str | None = None
     source: str | None = None
-    num_lines: Whole | None = None
-    deleted: Flag = False
+    num_lines: int | None = None
+    deleted: bool = False
 
 
 class JobMetadata(_ApiObject):
-    expected_duration_seconds: Whole | None = None
+    _whole = ("expected_duration_seconds", "train_tokens_per_step", "train_tokens", "data_tokens",
+              "estimated_start_time")
+
+    expected_duration_seconds: int | None = None
     cost: float | None = None
     cost_currency: str | None = None
-    train_tokens_per_step: Whole | None = None
-    train_tokens: Whole | None = None
-    data_tokens: Whole | None = None
-    estimated_start_time: Whole | None = None
+    train_tokens_per_step: int | None = None
+    train_tokens: int | None = None
+    data_tokens: int | None = None
+    estimated_start_time: int | None = None
 
 
 class Checkpoint(_ApiObject):
-    step_number: Whole
-    created_at: Whole
-    metrics: Annotated[dict[str, float | None], BeforeValidator(_metrics)] = Field(default_factory=dict)
+    # NaN/inf are refused on the fast path so that the normalising pass turns them into None.
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+    _whole = ("step_number", "created_at")
+    _null_as = {"metrics": dict}
+    _metrics = ("metrics",)
+
+    step_number: int
+    created_at: int
+    metrics: dict[str, float | None] = Field(default_factory=dict)
 
 
 class Event(_ApiObject):
+    _whole = ("created_at",)
+
     name: str
-    created_at: Whole
+    created_at: int
     data: dict[str, Any] | None = None
 
 
-class RemoteJob(_ApiObject):
+class RemoteJob(_Answer):
+    _whole = ("created_at", "modified_at", "trained_tokens")
+    _null_as = {"job_type": "completion", "auto_start": False, "training_files": list, "hyperparameters": dict,
+                "modified_at": 0}
+    _nested = {"metadata": JobMetadata, "checkpoints": Checkpoint, "events": Event}
+
     id: str
     model: str
     status: str  # raw text, also for values this version does not know (see ``phase``)
-    job_type: Annotated[str, BeforeValidator(lambda v: "completion" if v is None else v)] = "completion"
-    auto_start: Flag = False
-    created_at: Whole
-    modified_at: Whole = 0  # 0: not sent; read as created_at (see _fill)
-    training_files: List = Field(default_factory=list)
+    job_type: str = "completion"
+    auto_start: bool = False
+    created_at: int
+    modified_at: int = 0  # 0: not sent; read as created_at (see _fill)
+    training_files: list[str] = Field(default_factory=list)
     validation_files: list[str] | None = None
-    hyperparameters: Annotated[dict[str, Any], BeforeValidator(_mapping)] = Field(default_factory=dict)
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
     suffix: str | None = None
     fine_tuned_model: str | None = None
-    trained_tokens: Whole | None = None
+    trained_tokens: int | None = None
     metadata: JobMetadata | None = None
     integrations: list[dict[str, Any]] | None = None
     classifier_targets: list[dict[str, Any]] | None = None
@@ -198,7 +250,7 @@ class RemoteJob(_ApiObject):
     def _fill(self) -> RemoteJob:
         if not self.modified_at:
             object.__setattr__(self, "modified_at", self.created_at)
-        if self.integrations:
+        if self.integrations and any(i.get("name") == self.id for i in self.integrations):
             # The spec defaults a W&B run's display ``name`` to the job id: that is "not set", as the manifest
             # says it, so a comparison with the desired integrations does not see a change that is not there.
             cleaned = [{**i, "name": None} if i.get("name") == self.id else i for i in self.integrations]
@@ -219,25 +271,30 @@ class RemoteJob(_ApiObject):
         return self.phase.terminal
 
 
-class RemoteModel(_ApiObject):
+class RemoteModel(_Answer):
     """A fine-tuned model card (``type == "fine-tuned"``); base models are not tracked."""
+
+    _whole = ("created",)
+    _null_as = {"archived": False}
 
     id: str
     root: str | None = None
     job: str | None = None
-    archived: Flag = False
+    archived: bool = False
     name: str | None = None
     description: str | None = None
-    created: Whole | None = None
+    created: int | None = None
     type: str = "fine-tuned"
 
 
-class BaseModelCard(_ApiObject):
+class BaseModelCard(_Answer):
     """A base model card (``type == "base"``) from ``GET /v1/models``: which models can be fine-tuned."""
 
+    _null_as = {"aliases": list, "capabilities": dict}
+
     id: str
-    aliases: List = Field(default_factory=list)
-    capabilities: Annotated[dict[str, Any], BeforeValidator(_mapping)] = Field(default_factory=dict)
+    aliases: list[Any] = Field(default_factory=list)
+    capabilities: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def fine_tunable(self) -> bool:
