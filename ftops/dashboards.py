@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ftops.client.models import ACTIVE_JOB_STATUSES, RemoteJob, RemoteModel
+from ftops.client.models import ACTIVE_JOB_STATUSES, JobStatus, RemoteJob, RemoteModel
 
 DASHBOARD_FORMAT_VERSION = "1.0"
 _FAILED = frozenset({"FAILED", "FAILED_VALIDATION"})
@@ -55,7 +55,7 @@ class JobsDashboard:
     counts: dict[str, int]  # status → number of jobs, over every job listed (not just the shown ones)
     total: int
     active: int
-    spent: float  # sum of metadata.cost of jobs that trained (RUNNING/SUCCESS/FAILED/CANCELLED after start)
+    spent: float  # sum of spent_on(job): price of succeeded jobs, the trained share of stopped/running ones
     currency: str
     rows: list[JobRow] = field(default_factory=list)
 
@@ -94,6 +94,37 @@ def job_error(job: RemoteJob) -> str | None:
     return "validation failed" if job.status == "FAILED_VALIDATION" else "training failed"
 
 
+_NOT_TRAINED = frozenset({JobStatus.QUEUED, JobStatus.VALIDATING, JobStatus.VALIDATED, JobStatus.FAILED_VALIDATION})
+_TRAINING_EVENTS = frozenset({"STARTED", "RUNNING"})
+
+
+def training_progress(job: RemoteJob) -> float | None:
+    """Share of the job's steps trained (0..1) by its checkpoints and events; None when the answer lacks them
+    (list answers carry neither)."""
+    if job.events is not None and not any((e.data or {}).get("status") in _TRAINING_EVENTS for e in job.events):
+        return 0.0  # e.g. cancelled while VALIDATED: never trained
+    md = job.metadata
+    total = md.train_tokens // md.train_tokens_per_step if md and md.train_tokens and md.train_tokens_per_step \
+        else job.hyperparameters.get("training_steps")
+    if job.checkpoints is None or not isinstance(total, int) or total <= 0:
+        return None
+    done = max((c.step_number for c in job.checkpoints), default=0)
+    return min(1.0, done / total)
+
+
+def spent_on(job: RemoteJob) -> float:
+    """What a job has cost so far: nothing before training, its price once it succeeded, and for a job that
+    stopped (cancelled, failed) or is still training the share of steps it trained, when its details say so
+    (else its full price, as an upper bound)."""
+    md = job.metadata
+    if md is None or not md.cost or job.phase in _NOT_TRAINED:
+        return 0.0
+    if job.phase is JobStatus.SUCCESS:
+        return md.cost
+    fraction = training_progress(job)
+    return md.cost * fraction if fraction is not None else md.cost
+
+
 def jobs_dashboard(
     jobs: Sequence[RemoteJob], *, limit: int = 20, addresses: Mapping[str, str] | None = None
 ) -> JobsDashboard:
@@ -102,12 +133,9 @@ def jobs_dashboard(
     counts = Counter(j.status for j in jobs)
     latest = sorted(jobs, key=lambda j: (-j.created_at, j.id))[: max(limit, 0)]
     currencies = {j.metadata.cost_currency for j in jobs if j.metadata and j.metadata.cost_currency}
-    # A parked job (VALIDATED, not started) has a quoted cost but has spent nothing yet.
-    spent = sum(
-        j.metadata.cost or 0.0
-        for j in jobs
-        if j.metadata and j.status not in {"QUEUED", "VALIDATING", "VALIDATED", "FAILED_VALIDATION"}
-    )
+    # A parked job (VALIDATED, not started) has a quoted cost but has spent nothing yet; a cancelled one the
+    # share it trained.
+    spent = sum(spent_on(j) for j in jobs)
     rows = [
         JobRow(
             id=j.id,

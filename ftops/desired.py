@@ -129,7 +129,9 @@ def upload_name(path: Path, sha256: str) -> str:
 
 
 def effective_suffix(name: str, suffix: str | None) -> str:
-    return suffix if suffix else name[:SUFFIX_MAX]
+    from ftops.manifest.suffix import suffix_from_name  # the API's suffix rule (issue 12)
+
+    return suffix if suffix else suffix_from_name(name, width=SUFFIX_MAX)
 
 
 def build_desired(manifest: Manifest, *, hashes: HashLookup, tokens: TokenLookup | None) -> Desired:

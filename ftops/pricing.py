@@ -14,6 +14,7 @@ scaled by model size. Change them here and nowhere else.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 MINIMUM_JOB_COST_USD = 4.0
@@ -51,16 +52,37 @@ FINE_TUNABLE_MODELS: tuple[str, ...] = tuple(_RATES)
 CLASSIFIER_MODELS: tuple[str, ...] = ("ministral-3b-latest",)
 
 _FALLBACK = Rate("unknown", 3.00, 131_072, 20_000.0, "assumed")
+# A dated release of a family: ``open-mistral-7b-2407``, ``mistral-small-2409``, ``codestral-2405`` (the date
+# is YYMM). Anything else (``open-mistral-7bb``) is not that model.
+_DATED = re.compile(r"^(?P<family>.+)-(?P<date>\d{4})$")
+
+
+def base_model_of(model: str) -> str | None:
+    """The fine-tunable base model ``model`` names (itself, or the family of a dated alias), else None."""
+    if model in _RATES:
+        return model
+    dated = _DATED.match(model)
+    if dated:
+        family = dated["family"]
+        for name in _RATES:
+            if family in (name, name.removesuffix("-latest")):
+                return name
+    return None
+
+
+def fine_tunable(job_type: str = "completion") -> tuple[str, ...]:
+    """The base models the rate table knows as fine-tunable for ``job_type`` (the offline list)."""
+    return CLASSIFIER_MODELS if job_type == "classifier" else FINE_TUNABLE_MODELS
 
 
 def rate_for(model: str) -> Rate:
-    """The rate for a base model; dated aliases (``open-mistral-7b-2407``) map to their family."""
-    if model in _RATES:
-        return _RATES[model]
-    for name, rate in _RATES.items():
-        if model.startswith(name.removesuffix("-latest")):
-            return rate
-    return _FALLBACK
+    """The rate for a base model; dated aliases (``open-mistral-7b-2407``) map to their family.
+
+    An unknown model gets the ``"unknown"`` fallback rate: callers that quote a price refuse it first
+    (``ftops.plan.cost``), so a typo is never priced as a neighbouring model.
+    """
+    base = base_model_of(model)
+    return _RATES[base] if base is not None else _FALLBACK
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ftops.live import LiveSnapshot, fetch_snapshot
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
+from ftops.plan.cost import refuse_unknown_models
 from ftops.plan.model import Change, Plan
 from ftops.settings import Settings
 from ftops.state.model import LockFile
@@ -58,6 +59,8 @@ def plan_and_snapshot(
     cache = HashCache.load(settings.state_dir / HASH_CACHE)
     desired = build_desired(manifest, hashes=cache, tokens=token_lookup(cache))
     cache.save()
+    known = lock.resources if lock is not None else {}
+    refuse_unknown_models(client, (j for a, j in desired.jobs.items() if a not in known))  # before pricing them
     live = snapshot_for(client, desired, lock)
     plan = build_plan(
         desired,

@@ -73,6 +73,7 @@ class ApplyReport:
                 lines.append(f"Error: {address}: job {job.id} ended {job.status}")
             for address in self.waited.timed_out:
                 lines.append(f"Error: {address}: still running when the --timeout ran out (ftops wait follows it)")
+            lines.extend(self.waited.unknown_warnings())
         return lines
 
 

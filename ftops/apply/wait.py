@@ -129,6 +129,12 @@ class WaitResult:
     jobs: dict[str, RemoteJob] = field(default_factory=dict)  # by address: the last observation
     timed_out: list[str] = field(default_factory=list)
     interrupted: bool = False
+    # Jobs left in a status this ftops does not know (a value the API added): no longer followed.
+    unknown: list[str] = field(default_factory=list)
+
+    def unknown_warnings(self) -> list[str]:
+        return [f"Warning: {a}: job {self.jobs[a].id} is in status {self.jobs[a].status}, which this version of "
+                "ftops does not know; stopped following it (check it with ftops status)" for a in self.unknown]
 
     @property
     def failed(self) -> list[str]:
@@ -222,6 +228,9 @@ def follow_jobs(
                 record_job(store, address, job)
                 if job.terminal or (until_parked and parked(job)):
                     active.pop(address)
+                elif job.phase is JobStatus.UNKNOWN:  # neither active nor finished: waiting would never end
+                    active.pop(address)
+                    result.unknown.append(address)
             display.update([Progress.of(a, j, time.time()) for a, j in result.jobs.items()])
             if time.monotonic() >= deadline:
                 result.timed_out = sorted(active)

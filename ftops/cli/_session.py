@@ -32,6 +32,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from ftops.client import MistralClient, RetryPolicy
+from ftops.client.deprecation import deprecation_warning
 from ftops.errors import ConfigError
 from ftops.settings import STATE_DIR, Settings, load_settings
 
@@ -102,6 +103,8 @@ def open_session(
             banner = f"Using {label}" + (f" ({scope})" if scope else "")
         client = stack.enter_context(MistralClient(base_url, api_key, retry=retry, timeout=http_timeout()))
         echo(banner)
+        if (notice := deprecation_warning(base_url)) is not None:
+            echo(notice)  # once per run: Mistral deprecated the jobs API (ftops.client.deprecation)
         yield Session(client=client, settings=settings, endpoint_label=label, base_url=base_url, server=server)
 
 

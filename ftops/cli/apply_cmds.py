@@ -193,6 +193,8 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
             note = " (parked: validated, not started)" if parked(job) else ""
             model = f" → {job.fine_tuned_model}" if job.fine_tuned_model else ""
             click.echo(f"{address}: {job.status}{note}{model}")
+        for warning in result.unknown_warnings():
+            click.echo(warning, err=True)
         clean = not (result.failed or result.timed_out or result.interrupted)
         if clean and any(j.fine_tuned_model for j in result.jobs.values()):
             click.echo("Run ftops apply to name the new models.")

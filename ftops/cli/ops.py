@@ -106,7 +106,9 @@ def jobs_cmd(ctx: click.Context, limit: int, fmt: str, settings: Settings) -> No
     with open_session(settings, echo=_banner_echo(fmt)) as session:
         jobs = session.client.list_jobs()
         latest = sorted(jobs, key=lambda j: -j.created_at)[:limit]
-        failed = [j.id for j in latest if j.status in {"FAILED", "FAILED_VALIDATION"}][:_MAX_ERROR_LOOKUPS]
+        # Details (events, checkpoints) of failed jobs give their error; of stopped ones, how much they trained.
+        stopped = {"FAILED", "FAILED_VALIDATION", "CANCELLED", "CANCELLATION_REQUESTED"}
+        failed = [j.id for j in latest if j.status in stopped][:_MAX_ERROR_LOOKUPS]
         detailed = {job_id: session.client.get_job(job_id) for job_id in failed}
         jobs = [detailed.get(j.id, j) for j in jobs]
         board = jobs_dashboard(jobs, limit=limit, addresses=addresses)

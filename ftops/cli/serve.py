@@ -46,6 +46,8 @@ def _is_loopback(host: str) -> bool:
               help="Latency added to every /v1 request.")
 @click.option("--fault-seed", type=int, default=None, envvar="FTOPS_LOCAL_FAULT_SEED",
               help="Seed for the fault dice (reproducible runs).")
+@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, envvar="FTOPS_LOCAL_FAIL_RATE",
+              help="Share of started jobs that fail half-way through training (status FAILED).")
 @click.option("--allow-remote", is_flag=True, help="Allow binding a non-loopback interface.")
 def serve(
     host: str,
@@ -59,6 +61,7 @@ def serve(
     fault_drop: float,
     latency_ms: int,
     fault_seed: int | None,
+    fail_rate: float,
     allow_remote: bool,
 ) -> None:
     """Run the local Mistral-compatible fine-tuning API (files, jobs, models) until Ctrl-C."""
@@ -73,7 +76,7 @@ def serve(
         raise ConfigError("--fault-429, --fault-5xx and --fault-drop add up to more than 1",
                           where="ftops serve", hint="they are shares of requests; keep their sum at most 1")
     faults = FaultSettings(rate_429=fault_429, rate_5xx=fault_5xx, rate_drop=fault_drop, latency_ms=latency_ms,
-                           seed=fault_seed)
+                           seed=fault_seed, rate_training_failure=fail_rate)
     key = api_key or DEFAULT_API_KEY
     config = ServerConfig(state_dir=Path(state_dir), api_key=key,
                           speed=speed if speed is not None else default_speed(),
@@ -90,9 +93,9 @@ def serve(
                f"speed {config.speed:g}x)")
     click.echo(f"  ftops:  export FTOPS_ENDPOINT={url}")
     click.echo(f"  SDK:    Mistral(api_key={shown_key}, server_url=\"{url}\")")
-    if faults.rate_429 or faults.rate_5xx or faults.rate_drop or faults.latency_ms:
+    if faults.rate_429 or faults.rate_5xx or faults.rate_drop or faults.latency_ms or fail_rate:
         click.echo(f"  faults: 429={fault_429} 5xx={fault_5xx} drop={fault_drop} latency={latency_ms}ms "
-                   f"seed={fault_seed}")
+                   f"training failures={fail_rate} seed={fault_seed}")
     click.echo("Press Ctrl-C to stop.", nl=True)
     try:
         server.run(sockets=[sock])

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from ftops.client._http import HttpSession
 from ftops.client._retry import RetryPolicy
-from ftops.client.models import RemoteFile, RemoteJob, RemoteModel
+from ftops.client.models import BaseModelCard, RemoteFile, RemoteJob, RemoteModel
 from ftops.errors import ApiError
 
 PAGE_SIZE = 100
@@ -181,6 +181,13 @@ class MistralClient:
         cards = (body.get("data") or []) if isinstance(body, dict) else []
         return [self._parse(RemoteModel, card, "GET /v1/models") for card in cards
                 if isinstance(card, dict) and card.get("type", "fine-tuned") == "fine-tuned"]
+
+    def list_base_models(self) -> list[BaseModelCard]:
+        """Base model cards, with their capabilities (``capabilities.fine_tuning``: can be fine-tuned)."""
+        body = self._json("GET", "/v1/models")
+        cards = (body.get("data") or []) if isinstance(body, dict) else []
+        return [self._parse(BaseModelCard, card, "GET /v1/models") for card in cards
+                if isinstance(card, dict) and card.get("type") == "base"]
 
     def get_model(self, model_id: str) -> RemoteModel:
         path = f"/v1/models/{_seg(model_id)}"

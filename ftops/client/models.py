@@ -1,15 +1,20 @@
 """Typed API objects as the client returns them (and the live snapshot holds them).
 
-``extra="ignore"``: accept fields the server adds later. Only what the reconciler reads is typed; the rest
-stays available through ``model_extra``-free raw dicts where noted.
+Tolerant by design, because one odd field must not fail every call: ``extra="ignore"`` accepts fields the
+server adds later; every field the spec marks nullable takes ``null`` (the spec's own file example has
+``"bytes": null``); timestamps and counts take floats (a fractional ``created_at`` is cut to whole
+seconds) and floats take ints; a checkpoint metric that is not a number reads as ``None``; an unknown
+enum value (a job status the API adds later) is kept as text and reads as ``JobStatus.UNKNOWN``.
+Only what the reconciler reads is typed.
 """
 
 from __future__ import annotations
 
+import math
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, model_validator
 
 
 class JobStatus(str, Enum):
@@ -84,14 +89,95 @@ ACTIVE_JOB_STATUSES = frozenset(s.value for s in _ACTIVE)
 TERMINAL_JOB_STATUSES = frozenset(s.value for s in _TERMINAL)
 
 
+def _whole(value: Any) -> Any:
+    """A count or Unix time sent as a float (``1717200000.25``) or a numeric string: whole units."""
+    if isinstance(value, float) and math.isfinite(value):
+        return math.floor(value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return math.floor(number) if math.isfinite(number) else value
+    return value
+
+
+def _metric(value: Any) -> float | None:
+    """A checkpoint metric: numbers (and numeric text) as floats, anything else (``"nan"``, ``{}``) as None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _metrics_of(value: Any) -> dict[str, float | None]:
+    return {str(k): _metric(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 class _ApiObject(BaseModel):
+    """One API object, with what its tolerant re-read needs to know about its fields.
+
+    Top-level answers (:class:`_Answer`) are parsed strictly first (pydantic's fast path); only an answer that
+    fails is normalised (floats cut to whole seconds, nulls where the spec allows them, non-numeric metrics,
+    the same for its nested objects) and read again. The normalising runs in Python, so it is kept off the
+    common path (bench/bench_client_parse.py).
+    """
+
     model_config = ConfigDict(extra="ignore", frozen=True)
+    _whole: ClassVar[tuple[str, ...]] = ()  # int fields that may come as floats / numeric text
+    _null_as: ClassVar[dict[str, Any]] = {}  # field → the value a null stands for
+    _metrics: ClassVar[tuple[str, ...]] = ()  # dicts of metrics: numbers, or None
+    _nested: ClassVar[dict[str, type[_ApiObject]]] = {}  # field → the object (or list items) it holds
+
+    @classmethod
+    def _normalise(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key in cls._whole:
+            if key in out:
+                out[key] = _whole(out[key])
+        for key, value in cls._null_as.items():
+            if key in out and out[key] is None:
+                out[key] = value() if callable(value) else value
+        for key in cls._metrics:
+            if key in out:
+                out[key] = _metrics_of(out[key])
+        for key, kind in cls._nested.items():
+            value = out.get(key)
+            if isinstance(value, list):
+                out[key] = [kind._normalise(v) for v in value]
+            elif isinstance(value, dict):
+                out[key] = kind._normalise(value)
+        return out
 
 
-class RemoteFile(_ApiObject):
+class _Answer(_ApiObject):
+    @model_validator(mode="wrap")
+    @classmethod
+    def _tolerate(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError:
+            if not isinstance(data, dict):
+                raise
+            return handler(cls._normalise(data))
+
+
+class RemoteFile(_Answer):
+    _whole = ("bytes", "created_at", "num_lines")
+    _null_as = {"deleted": False}
+
     id: str
     filename: str
-    bytes: int
+    bytes: int | None = None  # the spec's example sends null; every SDK wants an int
     created_at: int
     purpose: str | None = None
     sample_type: str | None = None
@@ -101,6 +187,9 @@ class RemoteFile(_ApiObject):
 
 
 class JobMetadata(_ApiObject):
+    _whole = ("expected_duration_seconds", "train_tokens_per_step", "train_tokens", "data_tokens",
+              "estimated_start_time")
+
     expected_duration_seconds: int | None = None
     cost: float | None = None
     cost_currency: str | None = None
@@ -111,25 +200,38 @@ class JobMetadata(_ApiObject):
 
 
 class Checkpoint(_ApiObject):
+    # NaN/inf are refused on the fast path so that the normalising pass turns them into None.
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+    _whole = ("step_number", "created_at")
+    _null_as = {"metrics": dict}
+    _metrics = ("metrics",)
+
     step_number: int
     created_at: int
     metrics: dict[str, float | None] = Field(default_factory=dict)
 
 
 class Event(_ApiObject):
+    _whole = ("created_at",)
+
     name: str
     created_at: int
     data: dict[str, Any] | None = None
 
 
-class RemoteJob(_ApiObject):
+class RemoteJob(_Answer):
+    _whole = ("created_at", "modified_at", "trained_tokens")
+    _null_as = {"job_type": "completion", "auto_start": False, "training_files": list, "hyperparameters": dict,
+                "modified_at": 0}
+    _nested = {"metadata": JobMetadata, "checkpoints": Checkpoint, "events": Event}
+
     id: str
     model: str
-    status: str
+    status: str  # raw text, also for values this version does not know (see ``phase``)
     job_type: str = "completion"
     auto_start: bool = False
     created_at: int
-    modified_at: int
+    modified_at: int = 0  # 0: not sent; read as created_at (see _fill)
     training_files: list[str] = Field(default_factory=list)
     validation_files: list[str] | None = None
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
@@ -143,6 +245,17 @@ class RemoteJob(_ApiObject):
     # Only on detailed responses (GET/start/cancel), not on list/create.
     events: list[Event] | None = None
     checkpoints: list[Checkpoint] | None = None
+
+    @model_validator(mode="after")
+    def _fill(self) -> RemoteJob:
+        if not self.modified_at:
+            object.__setattr__(self, "modified_at", self.created_at)
+        if self.integrations and any(i.get("name") == self.id for i in self.integrations):
+            # The spec defaults a W&B run's display ``name`` to the job id: that is "not set", as the manifest
+            # says it, so a comparison with the desired integrations does not see a change that is not there.
+            cleaned = [{**i, "name": None} if i.get("name") == self.id else i for i in self.integrations]
+            object.__setattr__(self, "integrations", cleaned)
+        return self
 
     @property
     def phase(self) -> JobStatus:
@@ -158,8 +271,11 @@ class RemoteJob(_ApiObject):
         return self.phase.terminal
 
 
-class RemoteModel(_ApiObject):
+class RemoteModel(_Answer):
     """A fine-tuned model card (``type == "fine-tuned"``); base models are not tracked."""
+
+    _whole = ("created",)
+    _null_as = {"archived": False}
 
     id: str
     root: str | None = None
@@ -169,3 +285,21 @@ class RemoteModel(_ApiObject):
     description: str | None = None
     created: int | None = None
     type: str = "fine-tuned"
+
+
+class BaseModelCard(_Answer):
+    """A base model card (``type == "base"``) from ``GET /v1/models``: which models can be fine-tuned."""
+
+    _null_as = {"aliases": list, "capabilities": dict}
+
+    id: str
+    aliases: list[Any] = Field(default_factory=list)
+    capabilities: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def fine_tunable(self) -> bool:
+        return self.capabilities.get("fine_tuning") is True
+
+    @property
+    def names(self) -> list[str]:
+        return [self.id, *(str(a) for a in self.aliases)]

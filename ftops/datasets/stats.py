@@ -150,9 +150,19 @@ def _advise(st: DatasetStats, validation: bool) -> None:
     if st.training_steps is not None and st.data_tokens:
         per_step = rate_for(st.model or "open-mistral-7b").train_tokens_per_step
         st.epochs = st.training_steps * per_step / st.data_tokens
+        steps = f"{st.training_steps:,} step{'s' if st.training_steps != 1 else ''}"
         if st.epochs < 1:
-            rec.append(f"{st.training_steps} steps cover {st.epochs:.2f} epochs: the model will not see "
+            rec.append(f"{steps} cover {st.epochs:.2f} epochs: the model will not see "
                        "every example; raise training_steps")
         elif st.epochs > 10:
-            rec.append(f"{st.training_steps} steps are {st.epochs:.1f} epochs: risk of overfitting; "
-                       f"~{max(1, round(3 * st.data_tokens / per_step))} steps give 3 epochs")
+            # Steps are whole and one step holds per_step tokens: fewer steps only help while there are some
+            # to remove. Below one step's worth of data, only more data lowers the epochs.
+            for_three = max(1, round(3 * st.data_tokens / per_step))
+            are = "is" if st.training_steps == 1 else "are"
+            if 3 * st.data_tokens >= per_step:
+                rec.append(f"{steps} {are} {st.epochs:.1f} epochs: risk of overfitting; "
+                           f"~{for_three:,} step{'s give' if for_three != 1 else ' gives'} about 3 epochs")
+            else:
+                rec.append(f"{steps} {are} {st.epochs:.1f} epochs: risk of overfitting; one step already trains "
+                           f"{per_step:,} tokens ({per_step / st.data_tokens:.1f} epochs of this data), so add data: "
+                           f"about {per_step // 3:,} tokens make one step 3 epochs")

@@ -40,10 +40,12 @@ def _report(ctx: Context, row: sqlite3.Row, *, kind: str | None, model: str) -> 
             "valid_lines": rep.valid_lines,
             "data_tokens": rep.data_tokens,
             "error_count": len(rep.errors),
+            # Lines, not errors: one line can break several rules ("206 of 103 lines" was a real message).
+            "invalid_lines": rep.invalid_lines or len({e.line for e in rep.errors}),
             "errors": [[e.line, e.code, e.message] for e in rep.errors[:_SHOWN_ERRORS]],
         }
     except Exception as exc:  # an unreadable file is a validation failure of the job, not a server error
-        out = {"total_lines": 0, "valid_lines": 0, "data_tokens": 0, "error_count": 1,
+        out = {"total_lines": 0, "valid_lines": 0, "data_tokens": 0, "error_count": 1, "invalid_lines": 1,
                "errors": [[1, "E000", f"cannot read the file: {exc}"]]}
     with ctx.store.write() as w:
         w.execute("INSERT OR REPLACE INTO validations (key, report) VALUES (?, ?)", (key, json.dumps(out)))
@@ -53,10 +55,17 @@ def _report(ctx: Context, row: sqlite3.Row, *, kind: str | None, model: str) -> 
 def _describe_errors(role: str, row: sqlite3.Row, rep: dict[str, Any]) -> str:
     first = rep["errors"][0] if rep["errors"] else [0, "E000", "invalid data"]
     text = f"{role} file '{row['filename']}' ({row['id']}) line {first[0]}: [{first[1]}] {first[2]}"
-    more = rep["error_count"] - 1
+    more = _invalid_lines(rep) - 1
     if more > 0:
         text += f" (and {more} more invalid line{'s' if more != 1 else ''})"
     return text
+
+
+def _invalid_lines(rep: dict[str, Any]) -> int:
+    if "invalid_lines" in rep:
+        return int(rep["invalid_lines"])
+    # A report cached by an older server: its lines are total minus valid (never more than the file has).
+    return min(int(rep["error_count"]), max(0, int(rep["total_lines"]) - int(rep["valid_lines"])))
 
 
 def check(
@@ -73,7 +82,7 @@ def check(
     for row in training:
         rep = _report(ctx, row, kind=kind, model=model)
         total += rep["total_lines"]
-        invalid += rep["error_count"]
+        invalid += _invalid_lines(rep)
         tokens += rep["data_tokens"]
         if rep["error_count"]:
             problems.append(_describe_errors("training", row, rep))

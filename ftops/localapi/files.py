@@ -16,7 +16,10 @@ from ftops.datasets import validate_path
 from ftops.localapi.config import Context, Problem
 
 PURPOSES = ("fine-tune", "batch", "ocr", "agentic_safety", "audio")
-_FIELDS = "id, filename, bytes, sha256, created_at, purpose, sample_type, source, num_lines, mimetype, visibility"
+_FIELDS = ("id, filename, bytes, sha256, created_at, purpose, sample_type, source, num_lines, mimetype, visibility,"
+           " expires_at")
+# The unit of upload ``expiry`` is undocumented; hours, like the signed URL's ``expiry``.
+EXPIRY_UNIT_SECONDS = 3600
 
 
 def render(row: sqlite3.Row, *, deleted: bool | None = None) -> dict[str, Any]:
@@ -32,7 +35,7 @@ def render(row: sqlite3.Row, *, deleted: bool | None = None) -> dict[str, Any]:
         "num_lines": row["num_lines"],
         "mimetype": row["mimetype"],
         "signature": row["sha256"][:16],
-        "expires_at": None,
+        "expires_at": int(row["expires_at"]) if row["expires_at"] is not None else None,
         "visibility": row["visibility"],
     }
     if deleted is not None:
@@ -52,7 +55,8 @@ def _describe(path: Path, purpose: str) -> tuple[int | None, str]:
 
 
 def upload(
-    ctx: Context, *, filename: str, stream: IO[bytes], purpose: str | None, visibility: str | None
+    ctx: Context, *, filename: str, stream: IO[bytes], purpose: str | None, visibility: str | None,
+    expiry: int | None = None,
 ) -> dict[str, Any]:
     purpose = purpose or "fine-tune"
     if purpose not in PURPOSES:
@@ -80,11 +84,13 @@ def upload(
         if again is not None:
             return render(again)
         file_id = str(uuid.uuid4())
+        now = ctx.now()
+        expires_at = now + expiry * EXPIRY_UNIT_SECONDS if expiry is not None else None
         w.execute(
             "INSERT INTO files (id, filename, bytes, sha256, created_at, purpose, sample_type, source,"
-            " num_lines, mimetype, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, 'upload', ?, ?, ?)",
-            (file_id, filename, size, sha, ctx.now(), purpose, sample_type, num_lines, mimetype,
-             visibility or "workspace"),
+            " num_lines, mimetype, visibility, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'upload', ?, ?, ?, ?)",
+            (file_id, filename, size, sha, now, purpose, sample_type, num_lines, mimetype,
+             visibility or "workspace", expires_at),
         )
         row = w.execute(f"SELECT {_FIELDS} FROM files WHERE id = ?", (file_id,)).fetchone()
     return render(row)
@@ -133,6 +139,7 @@ def list_files(
     sample_type: list[str] | None = None,
     source: list[str] | None = None,
     mimetypes: list[str] | None = None,
+    include_total: bool = True,
 ) -> dict[str, Any]:
     where, args = ["deleted = 0"], []
     if search:
@@ -146,7 +153,7 @@ def list_files(
     _in("mimetype", mimetypes, where, args)
     cond = " AND ".join(where)
     db = ctx.store.conn()
-    total = db.execute(f"SELECT count(*) FROM files WHERE {cond}", args).fetchone()[0]
+    total = db.execute(f"SELECT count(*) FROM files WHERE {cond}", args).fetchone()[0] if include_total else None
     rows = db.execute(
         f"SELECT {_FIELDS} FROM files WHERE {cond} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
         [*args, page_size, page * page_size],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import random
 import sqlite3
 import uuid
 from datetime import datetime, timezone
@@ -20,9 +21,13 @@ from ftops.localapi import datacheck, lifecycle
 from ftops.localapi.config import Context, Problem
 from ftops.localapi.files import get_row as get_file_row
 from ftops.localapi.schemas import JobIn
-from ftops.pricing import CLASSIFIER_MODELS, estimate, rate_for
+from ftops.pricing import CLASSIFIER_MODELS, base_model_of, estimate
 
 _NO_DATA = "At least one training file or repository is required."
+# The docs: validation data should be at most 1 MB (min(1 MB, 5% of the training data) as a rule of thumb).
+MAX_VALIDATION_BYTES = 1024 * 1024
+DEFAULT_FAIL_FRACTION = 0.5
+TRAINING_FAILURE = "Training failed: the training process stopped with an internal error (simulated)."
 
 
 def _times(row: sqlite3.Row) -> lifecycle.JobTimes:
@@ -35,6 +40,8 @@ def _times(row: sqlite3.Row) -> lifecycle.JobTimes:
         success_at=row["success_at"],
         cancel_requested_at=row["cancel_requested_at"],
         cancelled_at=row["cancelled_at"],
+        running_at=row["running_at"],
+        failed_at=row["failed_at"],
     )
 
 
@@ -104,22 +111,30 @@ def _check_request(ctx: Context, body: JobIn, job_type: str) -> tuple[list[sqlit
     if not body.training_files and not body.repositories:
         raise Problem(422, [{"type": "value_error", "loc": ["body", "job_in"], "msg": f"Value error, {_NO_DATA}",
                              "ctx": {"error": _NO_DATA}}])
-    if rate_for(body.model).model == "unknown":
+    base = base_model_of(body.model)
+    if base is None or (job_type == "classifier" and base not in CLASSIFIER_MODELS):
         raise Problem(422, f"Model not available for this type of fine-tuning ({job_type}).")
-    if job_type == "classifier" and body.model not in CLASSIFIER_MODELS:
-        raise Problem(422, "Model not available for this type of fine-tuning (classifier).")
 
     def rows(ids: list[str], role: str) -> list[sqlite3.Row]:
         out = []
         for file_id in ids:
             try:
-                out.append(get_file_row(ctx, file_id))
+                row = get_file_row(ctx, file_id)
             except Problem:
                 raise Problem(422, f"{role} file {file_id} does not exist.") from None
+            if row["purpose"] != "fine-tune":
+                raise Problem(422, f"{role} file {file_id} was uploaded with purpose '{row['purpose']}'; fine-tuning"
+                                   " needs files uploaded with purpose 'fine-tune'.")
+            out.append(row)
         return out
 
-    return (rows([str(f.file_id) for f in body.training_files], "Training"),
-            rows([str(v) for v in body.validation_files or []], "Validation"))
+    training = rows([str(f.file_id) for f in body.training_files], "Training")
+    validation = rows([str(v) for v in body.validation_files or []], "Validation")
+    for row in validation:
+        if row["bytes"] > MAX_VALIDATION_BYTES:
+            raise Problem(422, f"Validation file {row['id']} is {row['bytes']:,} bytes; validation data is limited"
+                               f" to 1 MB ({MAX_VALIDATION_BYTES:,} bytes).")
+    return training, validation
 
 
 def _mint_model_id(ctx: Context, row: dict[str, Any], success_at: float) -> str:
@@ -139,9 +154,23 @@ def _estimate(row: sqlite3.Row | dict[str, Any]) -> Any:
                     epochs=hp.get("epochs"))
 
 
+def _fail_fraction(ctx: Context, row: dict[str, Any]) -> float | None:
+    """How far into training this job fails: asked for per job (admin endpoint), or by the server's rate."""
+    if row.get("fail_fraction") is not None:
+        return float(row["fail_fraction"])
+    rate = ctx.faults.rate_training_failure
+    # Seeded per job, so the same job fails the same way however many servers or restarts are involved.
+    if rate and random.Random(f"{ctx.faults.seed}:{row['id']}").random() < rate:
+        return DEFAULT_FAIL_FRACTION
+    return None
+
+
 def _start_columns(ctx: Context, row: dict[str, Any], started_at: float) -> dict[str, Any]:
-    success_at = started_at + _estimate(row).expected_duration_seconds / ctx.speed
-    return {"started_at": started_at, "success_at": success_at,
+    running_at = started_at + lifecycle.STARTING_SECONDS / ctx.speed
+    success_at = running_at + _estimate(row).expected_duration_seconds / ctx.speed
+    fraction = _fail_fraction(ctx, row)
+    failed_at = running_at + fraction * (success_at - running_at) if fraction is not None else None
+    return {"started_at": started_at, "running_at": running_at, "success_at": success_at, "failed_at": failed_at,
             "fine_tuned_model": _mint_model_id(ctx, row, success_at)}
 
 
@@ -173,7 +202,10 @@ def create(ctx: Context, body: JobIn) -> dict[str, Any]:
     if job_type == "classifier" and not request["classifier_targets"]:
         request["classifier_targets"] = _derive_targets(ctx, training)
     fingerprint = _fingerprint(body, request)
-    wandb = body.integrations[0] if body.integrations else None
+    job_id = str(uuid.uuid4())
+    for integration in request["integrations"]:
+        integration["name"] = integration["name"] or job_id  # the spec: the W&B display name defaults to the job id
+    wandb = request["integrations"][0] if request["integrations"] else None
     with ctx.store.write() as w:
         now = ctx.now()
         active = w.execute(
@@ -186,13 +218,14 @@ def create(ctx: Context, body: JobIn) -> dict[str, Any]:
                                " or change the model, training files, hyperparameters or suffix.")
         times = lifecycle.schedule(now, validation_ok=verdict.ok, speed=ctx.speed)
         row: dict[str, Any] = {
-            "id": str(uuid.uuid4()), "model": body.model, "job_type": job_type, "auto_start": int(body.auto_start),
+            "id": job_id, "model": body.model, "job_type": job_type, "auto_start": int(body.auto_start),
             "suffix": body.suffix, "fingerprint": fingerprint, "request": json.dumps(request),
             "validation": json.dumps({"message": verdict.message, "data_tokens": verdict.data_tokens}),
-            "wandb_project": wandb.project if wandb else None, "wandb_name": wandb.name if wandb else None,
+            "wandb_project": wandb["project"] if wandb else None, "wandb_name": wandb["name"] if wandb else None,
             "created_at": times.created_at, "validating_at": times.validating_at,
             "validated_at": times.validated_at, "validation_ok": int(verdict.ok), "started_at": None,
             "success_at": None, "cancel_requested_at": None, "cancelled_at": None, "fine_tuned_model": None,
+            "running_at": None, "failed_at": None, "fail_fraction": None, "fail_reason": None,
         }
         if body.auto_start and verdict.ok:
             row.update(_start_columns(ctx, row, times.validated_at))
@@ -221,8 +254,31 @@ def start(ctx: Context, job_id: str) -> dict[str, Any]:
         if status != "VALIDATED":
             raise Problem(409, f"Job {job_id} is {status}; only a VALIDATED job can be started.")
         cols = _start_columns(ctx, dict(row), now)
-        w.execute("UPDATE jobs SET started_at = :started_at, success_at = :success_at,"
-                  " fine_tuned_model = :fine_tuned_model WHERE id = :id", {**cols, "id": job_id})
+        w.execute("UPDATE jobs SET started_at = :started_at, running_at = :running_at, success_at = :success_at,"
+                  " failed_at = :failed_at, fine_tuned_model = :fine_tuned_model WHERE id = :id",
+                  {**cols, "id": job_id})
+        row = _row(ctx, w, job_id)
+    return render(row, now, detailed=True)
+
+
+def fail(ctx: Context, job_id: str, *, at_fraction: float, reason: str | None) -> dict[str, Any]:
+    """Admin: make this job fail during training, ``at_fraction`` of the way through (now, if already past).
+
+    A job not started yet fails that way once it starts; a terminal job cannot be made to fail (409).
+    """
+    with ctx.store.write() as w:
+        now = ctx.now()
+        row = _row(ctx, w, job_id)
+        times = _times(row)
+        status = lifecycle.status_at(times, now)
+        if status in lifecycle.TERMINAL or status == "CANCELLATION_REQUESTED":
+            raise Problem(409, f"Job {job_id} is {status}; only a job that has not finished can be made to fail.")
+        failed_at = None
+        start = times.running_from
+        if start is not None and times.success_at is not None:
+            failed_at = max(now, start + at_fraction * (times.success_at - start))
+        w.execute("UPDATE jobs SET fail_fraction = ?, fail_reason = ?, failed_at = ? WHERE id = ?",
+                  (at_fraction, reason, failed_at, job_id))
         row = _row(ctx, w, job_id)
     return render(row, now, detailed=True)
 
@@ -337,6 +393,8 @@ def _events(row: sqlite3.Row, times: lifecycle.JobTimes, now: float) -> list[dic
         data: dict[str, Any] = {"status": status}
         if status == "FAILED_VALIDATION":
             data["error"] = message
+        elif status == "FAILED":
+            data["error"] = row["fail_reason"] or TRAINING_FAILURE
         elif status == "VALIDATED" and message:
             data["message"] = message
         out.append({"name": "status-updated", "created_at": int(at), "data": data})

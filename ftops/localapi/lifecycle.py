@@ -5,9 +5,12 @@ the events, the checkpoints and whether a fine-tuned model exists are all derive
 the current time. So a job advances whether or not a server is running, and tests fast-forward it by moving
 the clock. ``STATUS_SQL`` mirrors :func:`status_at` for filtering in SQLite; a unit test keeps them equal.
 
-    QUEUED ─► VALIDATING ─► VALIDATED ─(start / auto_start)─► RUNNING ─► SUCCESS
-                  └──► FAILED_VALIDATION
+    QUEUED ─► VALIDATING ─► VALIDATED ─(start / auto_start)─► STARTED ─► RUNNING ─► SUCCESS
+                  └──► FAILED_VALIDATION                                         └──► FAILED
     non-terminal ──cancel──► CANCELLATION_REQUESTED ─► CANCELLED
+
+A job fails during training when ``failed_at`` is set (decided at start: a per-job request through the
+admin endpoint, or the server's training-failure rate); it then never reaches SUCCESS.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from dataclasses import dataclass
 QUEUED_SECONDS = 2.0
 VALIDATING_SECONDS = 3.0
 CANCELLING_SECONDS = 2.0
+STARTING_SECONDS = 1.0  # STARTED: the short state between /start and RUNNING
 
 TERMINAL = frozenset({"SUCCESS", "FAILED", "FAILED_VALIDATION", "CANCELLED"})
-ACTIVE = ("QUEUED", "VALIDATING", "VALIDATED", "RUNNING")
+ACTIVE = ("QUEUED", "VALIDATING", "VALIDATED", "STARTED", "RUNNING")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,12 @@ class JobTimes:
     success_at: float | None = None
     cancel_requested_at: float | None = None
     cancelled_at: float | None = None
+    running_at: float | None = None  # None on rows written before STARTED existed: RUNNING at started_at
+    failed_at: float | None = None
+
+    @property
+    def running_from(self) -> float | None:
+        return self.running_at if self.running_at is not None else self.started_at
 
 
 def schedule(created_at: float, *, validation_ok: bool, speed: float) -> JobTimes:
@@ -59,7 +69,11 @@ def status_at(t: JobTimes, now: float) -> str:
         return "FAILED_VALIDATION"
     if t.started_at is None or now < t.started_at:
         return "VALIDATED"
-    if t.success_at is None or now < t.success_at:
+    if t.failed_at is not None and now >= t.failed_at:
+        return "FAILED"
+    if t.running_at is not None and now < t.running_at:
+        return "STARTED"
+    if t.success_at is None or now < t.success_at or t.failed_at is not None:
         return "RUNNING"
     return "SUCCESS"
 
@@ -72,7 +86,9 @@ STATUS_SQL = """CASE
   WHEN :now < validated_at THEN 'VALIDATING'
   WHEN validation_ok = 0 THEN 'FAILED_VALIDATION'
   WHEN started_at IS NULL OR :now < started_at THEN 'VALIDATED'
-  WHEN success_at IS NULL OR :now < success_at THEN 'RUNNING'
+  WHEN failed_at IS NOT NULL AND :now >= failed_at THEN 'FAILED'
+  WHEN running_at IS NOT NULL AND :now < running_at THEN 'STARTED'
+  WHEN success_at IS NULL OR :now < success_at OR failed_at IS NOT NULL THEN 'RUNNING'
   ELSE 'SUCCESS' END"""
 
 
@@ -82,8 +98,13 @@ def _planned(t: JobTimes) -> list[tuple[float, str]]:
         return [*out, (t.validated_at, "FAILED_VALIDATION")]
     out.append((t.validated_at, "VALIDATED"))
     if t.started_at is not None:
-        out.append((t.started_at, "RUNNING"))
-        if t.success_at is not None:
+        if t.running_at is not None and t.running_at > t.started_at:
+            out += [(t.started_at, "STARTED"), (t.running_at, "RUNNING")]
+        else:
+            out.append((t.started_at, "RUNNING"))
+        if t.failed_at is not None:
+            out.append((t.failed_at, "FAILED"))
+        elif t.success_at is not None:
             out.append((t.success_at, "SUCCESS"))
     return out
 
@@ -108,22 +129,26 @@ class Checkpoint:
     step_number: int
     created_at: float
     train_loss: float
-    valid_loss: float
-    valid_mean_token_accuracy: float
+    valid_loss: float | None
+    valid_mean_token_accuracy: float | None
 
 
 def checkpoints(t: JobTimes, now: float, *, steps: int, seed: int, has_validation: bool) -> list[Checkpoint]:
-    """Checkpoints every 10% of progress (every step for short jobs), newest first, loss decreasing."""
-    if t.started_at is None or t.success_at is None:
+    """Checkpoints every 10% of progress (every step for short jobs), newest first, loss decreasing.
+
+    Without a validation file the validation metrics are null (the spec's nullable fields), not 0.0.
+    """
+    start = t.running_from
+    if start is None or t.success_at is None:
         return []
-    horizon = now if t.cancel_requested_at is None else min(now, t.cancel_requested_at)
+    horizon = min(x for x in (now, t.cancel_requested_at, t.failed_at) if x is not None)
     count = max(1, min(steps, 10))
-    span = t.success_at - t.started_at
+    span = t.success_at - start
     start_loss = 1.8 + (seed % 600) / 1000.0  # job-dependent but stable: 1.8 .. 2.4
     out: list[Checkpoint] = []
     for k in range(1, count + 1):
         frac = k / count
-        at = t.started_at + frac * span
+        at = start + frac * span
         if at > horizon:
             break
         train = 0.35 + (start_loss - 0.35) * math.exp(-3.0 * frac)
@@ -132,8 +157,8 @@ def checkpoints(t: JobTimes, now: float, *, steps: int, seed: int, has_validatio
                 step_number=max(1, round(frac * steps)),
                 created_at=at,
                 train_loss=round(train, 6),
-                valid_loss=round(train * 1.04 + 0.02, 6) if has_validation else 0.0,
-                valid_mean_token_accuracy=round(0.9 - 0.5 * math.exp(-3.0 * frac), 6) if has_validation else 0.0,
+                valid_loss=round(train * 1.04 + 0.02, 6) if has_validation else None,
+                valid_mean_token_accuracy=round(0.9 - 0.5 * math.exp(-3.0 * frac), 6) if has_validation else None,
             )
         )
     out.reverse()

@@ -18,6 +18,7 @@ _FT = """SELECT j.id AS job, j.model AS root, j.job_type, j.success_at, j.fine_t
        m.name, m.description, COALESCE(m.archived, 0) AS archived
   FROM jobs j LEFT JOIN models m ON m.id = j.fine_tuned_model
  WHERE j.fine_tuned_model IS NOT NULL AND j.success_at <= :now AND j.cancel_requested_at IS NULL
+   AND j.failed_at IS NULL
    AND COALESCE(m.deleted, 0) = 0"""
 
 

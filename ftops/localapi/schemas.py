@@ -60,7 +60,8 @@ class JobIn(_In):
     hyperparameters: Hyperparameters
     training_files: list[TrainingFile] = Field(default_factory=list)
     validation_files: list[UUID] | None = None
-    suffix: str | None = Field(None, max_length=18)
+    # The spec's last job-creation schema: ^[a-zA-Z0-9_-]+$, 1 to 18 characters (FastAPI answers 422).
+    suffix: str | None = Field(None, min_length=1, max_length=18, pattern=r"^[a-zA-Z0-9_-]+$")
     integrations: list[WandbIntegration] | None = None
     auto_start: bool = False
     invalid_sample_skip_percentage: float = Field(0.0, ge=0, le=0.5)
@@ -92,3 +93,12 @@ class FaultSettings(_In):
     paths: list[str] = Field(default_factory=list)
     # Stop injecting after this many faults (None: no limit); handy for "fail the next POST once".
     budget: int | None = Field(None, ge=0)
+    # Share of started jobs that fail half-way through training (status FAILED), decided per job at start.
+    rate_training_failure: float = Field(0.0, ge=0, le=1)
+
+
+class JobFailure(_In):
+    """Admin: make one job fail during training."""
+
+    at_fraction: float = Field(0.5, ge=0, lt=1, description="How far into training it fails (0: right away).")
+    reason: str | None = Field(None, max_length=500, description="The error shown in the FAILED event.")

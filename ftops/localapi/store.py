@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id TEXT PRIMARY KEY, filename TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,
     created_at REAL NOT NULL, purpose TEXT NOT NULL, sample_type TEXT NOT NULL, source TEXT NOT NULL,
-    num_lines INTEGER, mimetype TEXT, visibility TEXT, deleted INTEGER NOT NULL DEFAULT 0
+    num_lines INTEGER, mimetype TEXT, visibility TEXT, deleted INTEGER NOT NULL DEFAULT 0, expires_at REAL
 );
 CREATE INDEX IF NOT EXISTS files_by_time ON files (deleted, created_at);
 CREATE INDEX IF NOT EXISTS files_by_content ON files (filename, sha256);
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     wandb_project TEXT, wandb_name TEXT,
     created_at REAL NOT NULL, validating_at REAL NOT NULL, validated_at REAL NOT NULL,
     validation_ok INTEGER NOT NULL, started_at REAL, success_at REAL,
-    cancel_requested_at REAL, cancelled_at REAL, fine_tuned_model TEXT
+    cancel_requested_at REAL, cancelled_at REAL, fine_tuned_model TEXT,
+    running_at REAL, failed_at REAL, fail_fraction REAL, fail_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_fingerprint ON jobs (fingerprint);
@@ -48,6 +49,11 @@ CREATE TABLE IF NOT EXISTS models (
 );
 CREATE TABLE IF NOT EXISTS validations (key TEXT PRIMARY KEY, report TEXT NOT NULL);
 """
+# Columns added after the first release: a state directory written by an older ftops gets them on open.
+_ADDED_COLUMNS = {
+    "jobs": ("running_at REAL", "failed_at REAL", "fail_fraction REAL", "fail_reason TEXT"),
+    "files": ("expires_at REAL",),
+}
 
 
 class Store:
@@ -63,6 +69,11 @@ class Store:
         self._all_lock = threading.Lock()
         self.conn().executescript(SCHEMA)
         with self.write() as db:
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column in columns:
+                    if column.split()[0] not in have:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
             db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('owner', ?), ('clock_offset', '0')",
                 (secrets.token_hex(4),),

@@ -21,7 +21,8 @@ from ftops.manifest._pydantic import SECRET_HINT
 from ftops.manifest._report import Source, did_you_mean
 from ftops.manifest.matrix import MATRIX_OF
 from ftops.manifest.schema import FileResource, JobResource, ModelResource, Resource
-from ftops.pricing import CLASSIFIER_MODELS
+from ftops.manifest.suffix import SUFFIX_RULE, is_valid_suffix
+from ftops.pricing import CLASSIFIER_MODELS, base_model_of, fine_tunable
 
 _LOOKS_LIKE_KEY = re.compile(r"^[0-9a-f]{40}$")
 
@@ -92,11 +93,12 @@ def check_all(
                 hint="resources must not reference each other in a loop; remove one of the references",
             )
     resolved_root = root.resolve()
+    reported: set[tuple[int, str]] = set()  # matrix jobs share a document: report each problem once
     for e in entries:
         if isinstance(e.resource, FileResource):
             _check_path(e, e.resource, resolved_root)
         elif isinstance(e.resource, JobResource):
-            _check_job(e.resource, e.source)
+            _check_job(e.resource, e.source, reported)
     _check_models(entries)
 
 
@@ -193,10 +195,42 @@ def _check_path(entry: Entry, file: FileResource, root: Path) -> None:
                             hint="point path at a .jsonl file")
 
 
-def _check_job(job: JobResource, source: Source) -> None:
+def _check_model(spec: Any, source: Source) -> None:
+    """``model`` must be a base model the API fine-tunes for this job type (offline: the rate table)."""
+    known = fine_tunable(spec.job_type)
+    base = base_model_of(spec.model)
+    if base is not None and (spec.job_type != "classifier" or base in CLASSIFIER_MODELS):
+        return
+    if spec.job_type == "classifier" and base is not None:
+        source.report(codes.CLASSIFIER_MODEL, f"classifier jobs cannot run on '{spec.model}'", ("spec", "model"),
+                      hint=f"set model: {CLASSIFIER_MODELS[0]}")
+        return
+    guess = did_you_mean(spec.model, known)
+    choices = ", ".join(known)
+    hint = f"did you mean '{guess}'? Fine-tunable: {choices}" if guess else f"use one of: {choices}"
+    source.report(codes.UNKNOWN_BASE_MODEL,
+                  f"'{spec.model}' is not a base model Mistral fine-tunes for {spec.job_type} jobs",
+                  ("spec", "model"), hint=hint)
+
+
+def _check_suffix(spec: Any, source: Source) -> None:
+    if spec.suffix is not None and len(spec.suffix) <= 18 and not is_valid_suffix(spec.suffix):
+        bad = sorted({c for c in spec.suffix if not (c.isascii() and (c.isalnum() or c in "_-"))})
+        shown = " ".join(repr(c) for c in bad)
+        source.report(codes.BAD_SUFFIX, f"suffix '{spec.suffix}' has characters the API refuses: {shown}",
+                      ("spec", "suffix"), hint=f"the suffix allows {SUFFIX_RULE}; e.g. "
+                      f"'{''.join(c if c not in bad else '-' for c in spec.suffix)}'")
+
+
+def _check_job(job: JobResource, source: Source, reported: set[tuple[int, str]] | None = None) -> None:
     spec = job.spec
     hyper = spec.hyperparameters.model_fields_set
     matrix = spec.matrix or {}
+    seen = reported if reported is not None else set()
+    for key, check in (("model", _check_model), ("suffix", _check_suffix)):
+        if (id(source), key) not in seen:
+            seen.add((id(source), key))
+            check(spec, source)
 
     def where(key: str) -> tuple[str, ...]:
         return ("spec", "matrix", key) if key in matrix else ("spec", "hyperparameters", key)
@@ -209,9 +243,6 @@ def _check_job(job: JobResource, source: Source) -> None:
             source.report(codes.CLASSIFIER_NEEDS_TARGETS, "a classifier job needs classifier_targets",
                           ("spec", "job_type"),
                           hint="add classifier_targets: [{name: intent, labels: [billing, bug, other]}]")
-        if spec.model not in CLASSIFIER_MODELS:
-            source.report(codes.CLASSIFIER_MODEL, f"classifier jobs cannot run on '{spec.model}'", ("spec", "model"),
-                          hint=f"set model: {CLASSIFIER_MODELS[0]}")
     elif spec.classifier_targets is not None:
         source.report(codes.TARGETS_ON_COMPLETION, "classifier_targets on a completion job",
                       ("spec", "classifier_targets"), key=True,

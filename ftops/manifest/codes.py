@@ -40,6 +40,9 @@ CLASSIFIER_NEEDS_TARGETS = "M051"
 CLASSIFIER_MODEL = "M052"
 TARGETS_ON_COMPLETION = "M053"
 STEPS_AND_EPOCHS = "M054"
+BAD_SUFFIX = "M055"
+UNKNOWN_BASE_MODEL = "M056"
+CLASSIFIER_LABELS = "M057"
 # Matrix.
 MATRIX_UNKNOWN_KEY = "M060"
 MATRIX_EMPTY = "M061"
@@ -85,6 +88,12 @@ CODES: dict[str, tuple[str, str]] = {
     CLASSIFIER_MODEL: ("Classifier jobs only run on ministral-3b-latest.", "Set model: ministral-3b-latest."),
     TARGETS_ON_COMPLETION: ("classifier_targets on a completion job.", "Set job_type: classifier or remove."),
     STEPS_AND_EPOCHS: ("Both training_steps and epochs are set.", "Choose one: the API derives the other."),
+    BAD_SUFFIX: ("suffix has characters the API refuses (it allows letters, digits, '_' and '-').",
+                 "Replace the other characters, e.g. '.' and spaces, with '-'."),
+    UNKNOWN_BASE_MODEL: ("model is not a base model that can be fine-tuned for this job type.",
+                         "Use the suggested model; `ftops validate` lists the fine-tunable ones."),
+    CLASSIFIER_LABELS: ("Classifier targets and the labels in the data disagree.",
+                        "Declare every label the data uses; remove labels no row has (or add rows)."),
     MATRIX_UNKNOWN_KEY: ("A matrix key is not a hyperparameter.", "Use a hyperparameter name."),
     MATRIX_EMPTY: ("A matrix key has no values.", "List at least one value."),
     MATRIX_BAD_VALUE: ("A matrix value is outside the hyperparameter's range.", "Use a value in the range."),

@@ -13,6 +13,7 @@ from ftops.datasets import ValidationReport, validate_path
 from ftops.datasets.report import DataKind
 from ftops.errors import Diagnostic, FtopsError
 from ftops.manifest import codes
+from ftops.manifest.labelcheck import check_classifier_labels
 from ftops.manifest.model import Manifest
 from ftops.manifest.schema import FileResource
 
@@ -44,6 +45,7 @@ def check_datasets(manifest: Manifest, *, count_tokens: bool = False) -> DataChe
         report = _check_one(manifest, name, file, out, count_tokens=count_tokens)
         if report is not None:
             out.reports[name] = report
+    out.diagnostics.extend(check_classifier_labels(manifest))
     return out
 
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ftops.manifest import codes
 from ftops.manifest._report import Source, did_you_mean
 from ftops.manifest.schema import NAME_PATTERN, Hyperparameters, JobResource
+from ftops.manifest.suffix import suffix_from_name
 
 SUFFIX_MAX = 18
 MATRIX_OF = "ftops.dev/matrix-of"
@@ -64,9 +65,14 @@ def _check(job: JobResource, source: Source) -> dict[str, list[Any]] | None:
     return out if ok else None
 
 
-def expanded_suffix(base: str, index: int, count: int) -> str:
-    """``base`` cut so ``-<index>`` fits in 18 characters (the width of the largest index is reserved)."""
+def expanded_suffix(base: str, index: int, count: int, *, from_name: bool = False) -> str:
+    """``base`` cut so ``-<index>`` fits in 18 characters (the width of the largest index is reserved).
+
+    A base taken from the job's name is first sanitised into the API's suffix rule (see ``suffix.py``).
+    """
     width = len(f"-{count}")
+    if from_name:
+        return f"{suffix_from_name(base, width=SUFFIX_MAX - width)}-{index}"
     return f"{base[: SUFFIX_MAX - width]}-{index}"
 
 
@@ -104,7 +110,8 @@ def expand(job: JobResource, source: Source) -> list[JobResource]:
                     "spec": {
                         **spec_fields,
                         "hyperparameters": {**base_hyper, **values},
-                        "suffix": expanded_suffix(job.spec.suffix or name, i, len(combos)),
+                        "suffix": expanded_suffix(job.spec.suffix or name, i, len(combos),
+                                              from_name=not job.spec.suffix),
                     },
                     "location": job.location,
                 }

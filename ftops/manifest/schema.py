@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ftops.errors import Location
+from ftops.manifest.suffix import SUFFIX_MAX, SUFFIX_PATTERN
 from ftops.pricing import FINE_TUNABLE_MODELS
 
 API_VERSION = "ftops/v1"
@@ -107,7 +108,11 @@ class JobSpec(_Strict):
         default_factory=Hyperparameters, description="Training settings; only the ones you set are sent."
     )
     suffix: str | None = Field(
-        None, max_length=18, description="Part of the fine-tuned model id (≤ 18 chars); default: metadata.name."
+        None, min_length=1, max_length=SUFFIX_MAX,
+        description=("Part of the fine-tuned model id (≤ 18 chars: letters, digits, '_', '-'); default: "
+                     "metadata.name made to fit (other characters become '-', plus a short hash when changed)."),
+        # Checked in checks.py (code M055, with the reason); the pattern is shown to editors here.
+        json_schema_extra={"pattern": SUFFIX_PATTERN},
     )
     integrations: list[WandbIntegration] = Field(default_factory=list, description="Experiment trackers.")
     classifier_targets: list[ClassifierTarget] | None = Field(

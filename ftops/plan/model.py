@@ -74,6 +74,8 @@ class Cost(BaseModel):
     # "api": the job's own metadata; "estimate": local token counts × ftops.pricing (exact or estimated tokens)
     source: Literal["api", "estimate"] = "estimate"
     tokens_exact: bool = False
+    # Sentences that explain the figures (steps rounded up, minimum fee) or warn ("Warning: ...") before paying.
+    notes: list[str] = Field(default_factory=list)
 
 
 class Change(BaseModel):

@@ -191,6 +191,7 @@ def _body(change: Change) -> list[tuple[str, str]]:
         lines.append((f"  old job {change.replaced_remote_id} will be {fate}", "dim"))
     if change.cost is not None and change.action in (Action.CREATE, Action.START, Action.REPLACE):
         lines.append((f"  {cost_line(change.cost)}", "cyan"))
+        lines.extend((f"    {n}", "yellow" if n.startswith("Warning") else "dim") for n in change.cost.notes)
     return lines
 
 

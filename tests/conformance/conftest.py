@@ -46,9 +46,13 @@ class Sdk:
 
     def advance(self, seconds: float) -> None:
         """Move the server's clock forward (admin endpoint, over HTTP)."""
-        r = httpx.post(f"{self.server.url}/_ftops/clock/advance", json={"seconds": seconds},
-                       headers={"Authorization": f"Bearer {self.server.api_key}"}, timeout=10)
+        self.admin("POST", "/_ftops/clock/advance", {"seconds": seconds})
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        r = httpx.request(method, f"{self.server.url}{path}", json=body,
+                          headers={"Authorization": f"Bearer {self.server.api_key}"}, timeout=10)
         r.raise_for_status()
+        return r.json()
 
 
 @pytest.fixture(scope="module")

@@ -34,8 +34,8 @@ def test_job_lifecycle_to_a_usable_model(sdk: Any, tmp_path: Path) -> None:
     assert "k" * 40 not in json.dumps(got.model_dump(mode="json"))
 
     started = sdk.client.fine_tuning.jobs.start(job_id=job.id)
-    assert started.status == "RUNNING"
-    sdk.advance(got.metadata.expected_duration_seconds + 1)
+    assert started.status == "STARTED"  # the short state between /start and RUNNING
+    sdk.advance(got.metadata.expected_duration_seconds + 2)
     done = sdk.client.fine_tuning.jobs.get(job_id=job.id)
     assert done.status == "SUCCESS" and done.trained_tokens == got.metadata.train_tokens
     model_id = done.fine_tuned_model
@@ -119,3 +119,65 @@ def test_business_errors_are_sdk_errors(sdk: Any, tmp_path: Path) -> None:
     with pytest.raises(sdk.SDKError) as base:
         sdk.client.models.delete(model_id="open-mistral-7b")
     assert base.value.status_code == 403
+
+
+def test_job_that_fails_during_training(sdk: Any, tmp_path: Path) -> None:
+    """FAILED: made to fail half-way through training (admin endpoint); the SDK parses every stage of it."""
+    job = _job(sdk, tmp_path, suffix=f"f{uuid.uuid4().hex[:6]}")
+    sdk.advance(10)
+    sdk.admin("POST", f"/_ftops/jobs/{job.id}/fail", {"at_fraction": 0.5, "reason": "GPU fell over"})
+    assert sdk.client.fine_tuning.jobs.start(job_id=job.id).status == "STARTED"
+    got = sdk.client.fine_tuning.jobs.get(job_id=job.id)
+    sdk.advance(got.metadata.expected_duration_seconds * 2)
+    failed = sdk.client.fine_tuning.jobs.get(job_id=job.id)
+    assert failed.status == "FAILED" and failed.fine_tuned_model is None and failed.trained_tokens is None
+    assert failed.events[-1].data == {"status": "FAILED", "error": "GPU fell over"}
+    assert [e.data["status"] for e in failed.events][-3:] == ["STARTED", "RUNNING", "FAILED"]
+    assert 0 < len(failed.checkpoints) < 3  # training stopped part-way
+    assert all(c.metrics.valid_loss is None for c in failed.checkpoints)  # no validation file: null, not 0.0
+    assert sdk.client.fine_tuning.jobs.list(suffix=job.suffix, status="FAILED").total == 1
+    assert all(m.id != failed.fine_tuned_model for m in sdk.client.models.list().data)
+    with pytest.raises(sdk.SDKError) as late:
+        sdk.client.fine_tuning.jobs.cancel(job_id=job.id)
+    assert late.value.status_code == 409
+
+
+def test_training_failure_rate(sdk: Any, tmp_path: Path) -> None:
+    """A server-wide training-failure rate (``ftops serve --fail-rate``) fails started jobs."""
+    sdk.admin("PUT", "/_ftops/faults", {"rate_training_failure": 1.0})
+    try:
+        job = _job(sdk, tmp_path, suffix=f"r{uuid.uuid4().hex[:6]}", auto_start=True)
+        sdk.advance(100_000)
+        failed = sdk.client.fine_tuning.jobs.get(job_id=job.id)
+        assert failed.status == "FAILED" and "Training failed" in failed.events[-1].data["error"]
+    finally:
+        sdk.admin("PUT", "/_ftops/faults", {})
+
+
+def test_failed_validation_job(sdk: Any, tmp_path: Path) -> None:
+    path = tmp_path / f"bad-{uuid.uuid4().hex[:6]}.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n' * 3)
+    file_id = sdk.upload(path).id
+    job = sdk.client.fine_tuning.jobs.create(model="open-mistral-7b", hyperparameters={"training_steps": 1},
+                                             training_files=[{"file_id": file_id, "weight": 1.0}])
+    sdk.advance(10)
+    got = sdk.client.fine_tuning.jobs.get(job_id=job.id)
+    assert got.status == "FAILED_VALIDATION" and "3 of 3 training lines" in got.events[-1].data["error"]
+
+
+def test_api_rules_the_sdk_sees(sdk: Any, tmp_path: Path) -> None:
+    """Suffix pattern, purpose and unknown base models are refused with 422, as the real API does."""
+    path = sdk.chat_file(tmp_path, f"rules-{uuid.uuid4().hex[:6]}.jsonl", 4)
+    good = sdk.upload(path).id
+    files = [{"file_id": good, "weight": 1.0}]
+    for kw in ({"suffix": "my.model v2"}, {"model": "open-mistral-7bb"}, {"model": "gpt-4o"}):
+        params: dict[str, Any] = {"model": "open-mistral-7b", "hyperparameters": {"training_steps": 1},
+                                  "training_files": files, **kw}
+        with pytest.raises(sdk.SDKError) as err:
+            sdk.client.fine_tuning.jobs.create(**params)
+        assert err.value.status_code == 422, kw
+    batch = sdk.upload(sdk.chat_file(tmp_path, f"batch-{uuid.uuid4().hex[:6]}.jsonl", 2), purpose="batch").id
+    with pytest.raises(sdk.SDKError) as purpose:
+        sdk.client.fine_tuning.jobs.create(model="open-mistral-7b", hyperparameters={"training_steps": 1},
+                                           training_files=[{"file_id": batch, "weight": 1.0}])
+    assert purpose.value.status_code == 422 and "purpose" in str(purpose.value.body)

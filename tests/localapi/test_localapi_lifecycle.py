@@ -24,7 +24,7 @@ def test_full_lifecycle_with_manual_clock(local: Local) -> None:
     assert local.job(job["id"])["status"] == "VALIDATED"  # waits for /start without auto_start
 
     started = local.http.post(f"/v1/fine_tuning/jobs/{job['id']}/start").json()
-    assert started["status"] == "RUNNING" and started["fine_tuned_model"] is None
+    assert started["status"] == "STARTED" and started["fine_tuned_model"] is None  # then RUNNING, as the spec lists
     local.clock.advance(meta["expected_duration_seconds"] / 2)
     halfway = local.job(job["id"])
     assert halfway["status"] == "RUNNING" and 0 < len(halfway["checkpoints"]) < 4
@@ -32,7 +32,7 @@ def test_full_lifecycle_with_manual_clock(local: Local) -> None:
     done = local.job(job["id"])
     assert done["status"] == "SUCCESS" and done["trained_tokens"] == meta["train_tokens"]
     statuses = [e["data"]["status"] for e in done["events"]]
-    assert statuses == ["QUEUED", "VALIDATING", "VALIDATED", "RUNNING", "SUCCESS"]
+    assert statuses == ["QUEUED", "VALIDATING", "VALIDATED", "STARTED", "RUNNING", "SUCCESS"]
     assert all(e["name"] == "status-updated" for e in done["events"])
     steps = [c["step_number"] for c in done["checkpoints"]]
     losses = [c["metrics"]["train_loss"] for c in done["checkpoints"]]
@@ -97,19 +97,23 @@ def test_sql_status_matches_python_status() -> None:
     import sqlite3
 
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE jobs (validating_at, validated_at, validation_ok, started_at, success_at,"
-               " cancel_requested_at, cancelled_at)")
     cases = []
-    for ok, started, cancel in itertools.product((True, False), (None, 10.0), (None, 4.0, 12.0)):
+    for ok, started, cancel, running, failed in itertools.product(
+            (True, False), (None, 10.0), (None, 4.0, 12.0), (None, 11.0), (None, 15.0)):
+        on = bool(started and ok)
         t = lifecycle.JobTimes(created_at=0.0, validating_at=2.0, validated_at=5.0, validation_ok=ok,
-                               started_at=started if ok else None, success_at=started + 20 if started and ok else None,
-                               cancel_requested_at=cancel, cancelled_at=cancel + 2 if cancel else None)
+                               started_at=started if ok else None, success_at=started + 20 if on else None,
+                               cancel_requested_at=cancel, cancelled_at=cancel + 2 if cancel else None,
+                               running_at=running if on else None, failed_at=failed if on else None)
         cases.append(t)
+    seen = set()
     for t in cases:
         for now in [x / 2 for x in range(0, 80)]:
             row = db.execute(f"SELECT {lifecycle.STATUS_SQL} FROM (SELECT ? AS validating_at, ? AS validated_at,"
                              " ? AS validation_ok, ? AS started_at, ? AS success_at, ? AS cancel_requested_at,"
-                             " ? AS cancelled_at)".replace(":now", str(now)),
+                             " ? AS cancelled_at, ? AS running_at, ? AS failed_at)".replace(":now", str(now)),
                              (t.validating_at, t.validated_at, int(t.validation_ok), t.started_at, t.success_at,
-                              t.cancel_requested_at, t.cancelled_at)).fetchone()
+                              t.cancel_requested_at, t.cancelled_at, t.running_at, t.failed_at)).fetchone()
             assert row[0] == lifecycle.status_at(t, now), (t, now)
+            seen.add(row[0])
+    assert {"STARTED", "FAILED", "RUNNING", "SUCCESS", "CANCELLED"} <= seen

@@ -126,3 +126,17 @@ def test_split_fraction_and_seed(write_jsonl: Callable[..., Path], tmp_path: Pat
     assert 60 < n_eval < 140
     code, out = run("data", "split", str(src), "--eval-fraction", "1.5", "--seed", "1")
     assert code == 1 and "between 0 and 1" in out
+
+
+def test_stats_advice_on_a_tiny_dataset_is_consistent(tmp_path: Path) -> None:
+    """'1 step is 96.9 epochs' must not come with '~1 steps give 3 epochs' (issue 12): it says to add data."""
+    from ftops.datasets.stats import compute_stats
+
+    path = tmp_path / "tiny.jsonl"
+    row = {"messages": [{"role": "user", "content": "What is two plus two?"},
+                        {"role": "assistant", "content": "Four."}]}
+    path.write_text((json.dumps(row) + "\n") * 12)
+    advice = " | ".join(compute_stats(path, model="open-mistral-7b", training_steps=1).recommendations)
+    assert "1 step is" in advice and "add data" in advice and "3 epochs" in advice and "gives" not in advice
+    big = " | ".join(compute_stats(path, model="open-mistral-7b", training_steps=50).recommendations)
+    assert "add data" in big  # 50 steps of this data: fewer steps cannot reach 3 epochs either
