@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from ftops._signals import EXIT_SIGTERM, Terminated
 from ftops.apply.adopt import resolve_open_intents
 from ftops.apply.pipeline import compute_plan, load_project, render_plan, waiting_job
 from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, preflight
@@ -49,23 +50,33 @@ def _is_plan_file(arg: str) -> bool:
 
 
 @contextmanager
-def _sigint_stops(stop: threading.Event, echo: Callable[[str], None]) -> Iterator[None]:
-    """First Ctrl-C: stop scheduling, finish in-flight calls. Second: stop now (the lock is still consistent)."""
+def _sigint_stops(stop: threading.Event, echo: Callable[[str], None]) -> Iterator[list[int]]:
+    """First Ctrl-C or SIGTERM: stop scheduling, finish in-flight calls. Second: stop now (the lock is still
+    consistent). Yields the signals received, so a SIGTERM'd run exits 143 rather than 130."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
         stop.set()
-        echo("Interrupt received: finishing the calls in flight, starting nothing new (Ctrl-C again to abort).")
+        again = "Ctrl-C again" if signum == signal.SIGINT else "a second signal"
+        echo(f"{'Interrupt' if signum == signal.SIGINT else 'Termination signal'} received: finishing the calls "
+             f"in flight, starting nothing new ({again} to abort).")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield received
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _exit_code(code: int, received: list[int]) -> int:
+    return EXIT_SIGTERM if code == EXIT_INTERRUPTED and signal.SIGTERM in received else code
 
 
 @click.command("apply")
@@ -114,14 +125,14 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         if plan_path is None and not auto_approve:
             _confirm()
         stop = threading.Event()
-        with _sigint_stops(stop, echo):
+        with _sigint_stops(stop, echo) as received:
             report = execute_plan(plan, client=session.client, store=store, root=settings.root, echo=echo,
                                   stop=stop, options=options, checkpoint=runlock.check)
         for line in report.summary():
             echo(line, err=line.startswith("Error"))
         code = report.exit_code
     if code:
-        sys.exit(code if code == EXIT_INTERRUPTED else 1)
+        sys.exit(_exit_code(code if code == EXIT_INTERRUPTED else 1, received))
 
 
 def _report_waiting(plan: Plan, waiting: dict[int, str], echo: Callable[[str], None]) -> None:
@@ -166,7 +177,7 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
             return
         stop = threading.Event()
         display = LiveDisplay() if not line_oriented() else PlainDisplay(click.echo)
-        with _sigint_stops(stop, click.echo):
+        with _sigint_stops(stop, click.echo) as received:
             result = follow_jobs(session.client, store, {a: resources[a].remote_id for a in sorted(chosen)},
                                  timeout=timeout, stop=stop, display=display)
         for address, job in sorted(result.jobs.items()):
@@ -177,7 +188,7 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
         for address in result.timed_out:
             click.echo(f"Error: {address}: still running after {timeout:.0f} s", err=True)
     if code:
-        sys.exit(code)
+        sys.exit(_exit_code(code, received))
 
 
 @click.command("status")
