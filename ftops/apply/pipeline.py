@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ftops.client import MistralClient
-from ftops.desired import build_desired
+from ftops.desired import Desired, build_desired
 from ftops.hashing import HashCache
-from ftops.live import fetch_snapshot
+from ftops.live import Wanted, fetch_snapshot
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
@@ -44,7 +44,7 @@ def compute_plan(
     cache = HashCache.load(settings.state_dir / HASH_CACHE)
     desired = build_desired(manifest, hashes=cache, tokens=token_lookup(cache))
     cache.save()
-    live = fetch_snapshot(client, lock=lock)
+    live = fetch_snapshot(client, lock=lock, wanted=wanted_by(desired))
     return build_plan(
         desired,
         lock,
@@ -54,6 +54,12 @@ def compute_plan(
         endpoint_identity=settings.endpoint_identity,
         targets=list(targets) or None,
     )
+
+
+def wanted_by(desired: Desired) -> Wanted:
+    """What the snapshot must find besides the tracked objects: candidates to adopt for untracked ones."""
+    return Wanted(files={a: f.sha256 for a, f in desired.files.items()},
+                  jobs={a: (j.suffix, str(j.spec["model"])) for a, j in desired.jobs.items()})
 
 
 def render_plan(plan: Plan, echo: Callable[[str], None], *, color: bool) -> None:

@@ -196,12 +196,12 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
 @pass_settings
 def status_cmd(settings: Settings, fmt: str) -> None:
     """Every tracked resource with its live status (one snapshot of list calls)."""
-    from ftops.live import fetch_snapshot
+    from ftops.live import Wanted, fetch_snapshot
 
     echo: Callable[[str], None] = (lambda s: click.echo(s, err=True)) if fmt == "json" else click.echo
     with open_session(settings, echo=echo) as session:
         lock = read_lock(settings.lock_path)
-        rows = status_rows(lock, fetch_snapshot(session.client, lock=lock)) if lock else []
+        rows = status_rows(lock, fetch_snapshot(session.client, lock=lock, wanted=Wanted())) if lock else []
     if fmt == "json":
         payload: dict[str, Any] = {"format_version": "1.0", "endpoint": settings.endpoint_identity,
                                    "resources": [r.as_json() for r in rows]}
