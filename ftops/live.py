@@ -109,17 +109,19 @@ R = TypeVar("R", bound=_HasId)
 
 
 def _read_until_cheaper(pages: Iterator[Page[R]], tracked: set[str], extra: int, into: dict[str, R]) -> bool:
-    """Read a newest-first list into ``into`` until the rest of it would cost more requests than one GET per
-    tracked id not yet seen plus ``extra`` other lookups. True when the whole list was read."""
+    """Read a newest-first list into ``into`` until every tracked id was seen, or until a page holds none of
+    them (past the tracked span) and the rest would cost more requests than one GET per tracked id not yet
+    seen plus ``extra`` other lookups. True when the whole list was read."""
     unseen = set(tracked)
     for page in pages:
+        hits = len(unseen)
         for item in page.items:
             into[item.id] = item
             unseen.discard(item.id)
         left = page.pages_left
         if left == 0:
             return True
-        if left is not None and len(unseen) + extra <= left:
+        if left is not None and len(unseen) + extra <= left and (not unseen or len(unseen) == hits):
             return False
     return True
 
