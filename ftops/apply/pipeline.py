@@ -40,10 +40,15 @@ def compute_plan(
     manifest: Manifest,
     *,
     targets: Sequence[str] = (),
+    token_counts: dict[str, int] | None = None,
 ) -> Plan:
+    """``token_counts``, when given, receives the exact token counts the plan used (apply records them)."""
     cache = HashCache.load(settings.state_dir / HASH_CACHE)
-    desired = build_desired(manifest, hashes=cache, tokens=token_lookup(cache))
+    tokens = token_lookup(cache, lock.token_counts if lock is not None else None)
+    desired = build_desired(manifest, hashes=cache, tokens=tokens)
     cache.save()
+    if token_counts is not None:
+        token_counts.update(tokens.exact_counts)
     live = fetch_snapshot(client, lock=lock, wanted=wanted_by(desired))
     return build_plan(
         desired,

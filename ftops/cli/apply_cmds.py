@@ -102,13 +102,15 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         resolve_open_intents(session.client, store, echo=echo)
         manifest = load_project(settings, paths)
         current = store.lock if store.exists else None
+        token_counts: dict[str, int] = {}  # the exact counts this plan used, committed with the lock
         if plan_path is not None:
             from ftops.plan.planfile import check_plan_applicable, load_plan
 
             plan = load_plan(Path(plan_path))
             check_plan_applicable(plan, current, manifest.digest, settings.endpoint_identity)
         else:
-            plan = compute_plan(settings, session.client, current, manifest, targets=targets)
+            plan = compute_plan(settings, session.client, current, manifest, targets=targets,
+                                token_counts=token_counts)
         if not plan.changes:
             echo("No changes. Your fine-tuning resources match the manifests.")
             return
@@ -124,6 +126,8 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         preflight(plan)
         if plan_path is None and not auto_approve:
             _confirm()
+        if plan_path is None:
+            store.record_token_counts(token_counts)
         stop = threading.Event()
         with _sigint_stops(stop, echo) as received:
             report = execute_plan(plan, client=session.client, store=store, root=settings.root, echo=echo,
