@@ -55,7 +55,14 @@ def _orjson() -> Callable[[bytes], Any] | None:
 
 
 _orjson_loads = _orjson()
-_LONG_DIGITS = re.compile(rb"[0-9]{19}").search
+# Every digit becomes "0" and every other byte a space: a run of 19 digits is then a plain substring search
+# (a regex for it cost five times the orjson decode itself).
+_DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def _has_long_number(raw: bytes) -> bool:
+    return _NINETEEN_DIGITS in raw.translate(_DIGITS_AS_ZERO)
 
 
 @dataclass
@@ -90,7 +97,7 @@ def iter_raw_lines(stream: IO[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> I
 
 def parse_object_fast(raw: bytes) -> tuple[dict[str, Any], dict[str, str] | None] | None:
     """A line holding one JSON object, exactly as ``json.loads`` builds it (see ``_parse_object_json``)."""
-    if _orjson_loads is not None and raw[:1] == b"{" and b'tools"' not in raw and _LONG_DIGITS(raw) is None:
+    if _orjson_loads is not None and raw[:1] == b"{" and b'tools"' not in raw and not _has_long_number(raw):
         try:
             value = _orjson_loads(raw)
         except ValueError:  # orjson.JSONDecodeError; json may still accept it (lone surrogates, 1e400)
