@@ -72,7 +72,8 @@ def main() -> None:
         if side in results:
             ratio = results[side]["seconds"] / results["ours"]["seconds"]
             cpu_ratio = results[side]["cpu_seconds"] / results["ours"]["cpu_seconds"]
-            print(f"ratio: ftops is {ratio:.1f}x the {side} baseline's throughput ({cpu_ratio:.1f}x in CPU time)")
+            name = "lean (model_validate)" if side == "lean" else "mistral-common (from_openai)"
+            print(f"ratio: ftops is {ratio:.1f}x the {name} baseline's throughput ({cpu_ratio:.1f}x in CPU time)")
 
 
 if __name__ == "__main__":
