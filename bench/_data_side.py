@@ -1,7 +1,9 @@
 """One side of bench_validate.py, run in its own process so its peak RSS (ru_maxrss) is its own.
 
 ``ours FILE``: ftops' validate_path (no token counting). ``baseline FILE``: every line parsed with
-json.loads and mistral-common's own request model and V3 finetuning validator. Prints one JSON object
+json.loads, converted with mistral-common's ``ChatCompletionRequest.from_openai`` and checked by its V3
+finetuning validator. ``lean FILE``: the same without the conversion (``ChatCompletionRequest.model_validate``
+on each row). Prints one JSON object
 with wall seconds, CPU seconds (user + sys, less sensitive to other jobs on a shared machine) and peak RSS.
 """
 
@@ -11,6 +13,7 @@ import json
 import resource
 import sys
 import time
+from typing import Any
 
 
 def ours(path: str) -> tuple[int, int]:
@@ -40,11 +43,33 @@ def baseline(path: str) -> tuple[int, int]:
     return total, valid
 
 
+def lean(path: str) -> tuple[int, int]:
+    """The lean baseline: mistral-common's request model validates each row as it is (no OpenAI conversion)."""
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+    from mistral_common.protocol.instruct.validator import MistralRequestValidatorV3, ValidationMode
+
+    validator = MistralRequestValidatorV3(ValidationMode("finetuning"))
+    total = valid = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            total += 1
+            try:
+                row = json.loads(raw)
+                request: ChatCompletionRequest[Any] = ChatCompletionRequest.model_validate(
+                    {"messages": row["messages"], "tools": row.get("tools")})
+                validator.validate_messages(request.messages)
+                validator._validate_tools(request.tools or [])
+            except Exception:  # anything it raises rejects the line
+                continue
+            valid += 1
+    return total, valid
+
+
 def main() -> None:
     side, path = sys.argv[1], sys.argv[2]
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
-    total, valid = (ours if side == "ours" else baseline)(path)
+    total, valid = {"ours": ours, "lean": lean, "baseline": baseline}[side](path)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)

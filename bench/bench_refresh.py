@@ -5,6 +5,12 @@ embedded local API, it times ``fetch_snapshot`` and a per-resource GET refresh (
 runs) and counts HTTP requests, printing the ratios. ``--latency-ms`` adds a per-request server delay (the
 local API's fault injection) to approximate a real network round trip; loopback alone flatters per-resource
 refreshes. Run: ``.venv/bin/python bench/bench_refresh.py --latency-ms 0 20``.
+
+``--others N`` first fills the account with N files and N jobs created a year earlier (rows cloned straight
+into the local API's store, as an account with history), and compares the plan's bounded snapshot
+(``wanted`` = the tracked objects, as ``ftops plan`` passes it) with the unbounded one (every file, every
+job in the window). Goal: ≤ 15 requests for 1,000 tracked among 20,000 others:
+``.venv/bin/python bench/bench_refresh.py --sizes 1000 --others 10000 --latency-ms 0``.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 import httpx
 
 from ftops.client import MistralClient
-from ftops.live import fetch_snapshot
+from ftops.live import Wanted, fetch_snapshot
 from ftops.localapi.embedded import EmbeddedServer, start_embedded
 from ftops.state.model import LockedResource, LockFile
 
@@ -39,11 +45,38 @@ def seed(client: MistralClient, workdir: Path, tracked: int) -> LockFile:
         jobs = list(pool.map(lambda i: client.create_job({
             "model": "open-mistral-7b", "training_files": [{"file_id": files[0].id, "weight": 1}],
             "hyperparameters": {"training_steps": 10}, "suffix": f"bench-{i}"}), range(n_jobs)))
-    resources = {f"file.f{i}": LockedResource(kind="file", remote_id=f.id, fingerprint="0" * 64)
+    resources = {f"file.f{i}": LockedResource(kind="file", remote_id=f.id, fingerprint=f"{i:064x}")
                  for i, f in enumerate(files)}
     resources.update({f"job.j{i}": LockedResource(kind="job", remote_id=j.id, fingerprint="1" * 64,
                                                    created_at=j.created_at) for i, j in enumerate(jobs)})
     return LockFile(lineage=str(uuid.uuid4()), resources=resources)
+
+
+def add_history(server: EmbeddedServer, client: MistralClient, workdir: Path, others: int) -> None:
+    """``others`` files and jobs created a year ago, cloned from one real upload and job in one transaction."""
+    data = workdir / "old.jsonl"
+    data.write_text(json.dumps({"messages": [{"role": "user", "content": "q"},
+                                             {"role": "assistant", "content": "a"}]}) + "\n")
+    file_id = client.upload_file(data, filename="old.jsonl").id
+    job_id = client.create_job({"model": "open-mistral-7b", "training_files": [{"file_id": file_id, "weight": 1}],
+                                "hyperparameters": {"training_steps": 10}, "suffix": "old"}).id
+    base = time.time() - 365 * 86400
+    with server.app.context.store.write() as db:
+        frow = dict(db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone())
+        jrow = dict(db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+        files = [{**frow, "id": str(uuid.uuid4()), "filename": f"old-{i}.jsonl", "created_at": base + i}
+                 for i in range(others)]
+        jobs = [{**jrow, "id": str(uuid.uuid4()), "fingerprint": uuid.uuid4().hex, "suffix": f"old-{i % 999}",
+                 "created_at": base + i} for i in range(others)]
+        db.executemany(f"INSERT INTO files ({', '.join(frow)}) VALUES ({', '.join(':' + k for k in frow)})", files)
+        db.executemany(f"INSERT INTO jobs ({', '.join(jrow)}) VALUES ({', '.join(':' + k for k in jrow)})", jobs)
+
+
+def tracked_wanted(lock: LockFile) -> Wanted:
+    """What a plan of the project that made ``lock`` would pass: every tracked object is also wanted."""
+    return Wanted(files={a: r.fingerprint for a, r in lock.resources.items() if r.kind == "file"},
+                  jobs={a: (f"bench-{a.split('j', 1)[1]}", "open-mistral-7b")
+                        for a, r in lock.resources.items() if r.kind == "job"})
 
 
 def per_resource_refresh(client: MistralClient, lock: LockFile) -> None:
@@ -72,7 +105,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 20])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--others", type=int, default=0, help="older files and jobs (each) already in the account")
     args = parser.parse_args()
+    if args.others:
+        bounded_vs_unbounded(args)
+        return
     print(f"{'tracked':>8} {'latency':>8} | {'snapshot s':>10} {'req':>5} | {'per-GET s':>10} {'req':>6} |"
           f" {'time ratio':>10} {'req ratio':>9}")
     for size in args.sizes:
@@ -85,6 +122,28 @@ def main() -> None:
                 get_s, get_n = measure(client, partial(per_resource_refresh, client, lock), args.repeat)
                 print(f"{size:>8} {latency:>6}ms | {snap_s:>10.3f} {snap_n:>5} | {get_s:>10.3f} {get_n:>6} |"
                       f" {get_s / snap_s:>9.1f}x {get_n / snap_n:>8.1f}x", flush=True)
+            set_latency(server, 0)
+
+
+def bounded_vs_unbounded(args: argparse.Namespace) -> None:
+    print(f"{'tracked':>8} {'others':>7} {'latency':>8} | {'bounded s':>9} {'req':>4} | {'unbounded s':>11} {'req':>5}"
+          f" | {'per-GET s':>9} {'req':>5}")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp, start_embedded(Path(tmp) / "api") as server, \
+                MistralClient(server.url, server.api_key) as client:
+            add_history(server, client, Path(tmp), args.others)
+            lock = seed(client, Path(tmp), size)
+            wanted = tracked_wanted(lock)
+            for latency in args.latency_ms:
+                set_latency(server, latency)
+                snap = fetch_snapshot(client, lock=lock, wanted=wanted)
+                assert all(r.remote_id in (snap.files if r.kind == "file" else snap.jobs)
+                           for r in lock.resources.values()), "the bounded snapshot missed a tracked object"
+                b_s, b_n = measure(client, partial(fetch_snapshot, client, lock=lock, wanted=wanted), args.repeat)
+                u_s, u_n = measure(client, partial(fetch_snapshot, client, lock=lock), args.repeat)
+                g_s, g_n = measure(client, partial(per_resource_refresh, client, lock), 1)
+                print(f"{size:>8} {2 * args.others:>7} {latency:>6}ms | {b_s:>9.3f} {b_n:>4} | {u_s:>11.3f}"
+                      f" {u_n:>5} | {g_s:>9.3f} {g_n:>5}", flush=True)
             set_latency(server, 0)
 
 

@@ -8,11 +8,12 @@ value, never a client, so it cannot write. With 1,000 tracked resources a snapsh
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ftops.client import MistralClient
+from ftops.client.client import Page
 from ftops.client.models import RemoteFile, RemoteJob, RemoteModel
 from ftops.errors import NotFoundError, ValidationFailed
 from ftops.state.model import LockFile
@@ -51,24 +52,39 @@ def _jobs_window(lock: LockFile | None, since: float | None) -> float | None:
     return oldest if since is None else min(oldest, since)
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What the manifests want, so the snapshot can also find objects the lock does not track (adoption)."""
+
+    files: Mapping[str, str] = field(default_factory=dict)  # address → sha256 of the dataset's content
+    jobs: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # address → (suffix, base model)
+
+
 def fetch_snapshot(client: MistralClient, *, lock: LockFile | None = None, since: float | None = None,
-                   all_jobs: bool = False) -> LiveSnapshot:
+                   wanted: Wanted | None = None) -> LiveSnapshot:
     """Read the account with a handful of paginated list calls (never one GET per tracked resource).
 
-    Files: every ``fine-tune`` file (deleted files drop out of the list, so a tracked file that is missing is
-    gone). Jobs: those created since the oldest tracked job (minus a margin) when the lock tracks jobs,
-    else since ``since``, else all (``all_jobs``: all, for plan-time adoption of untracked jobs). Models: the
-    fine-tuned cards. Only a tracked job or model that the lists did not answer gets one GET; a 404 there
-    means it is gone and it stays absent from the snapshot.
+    Without ``wanted``: every ``fine-tune`` file, the jobs created since the oldest tracked job (minus a
+    margin) or ``since`` or all, and the fine-tuned models. With ``wanted`` (what ``plan`` passes) the
+    reads are bounded by what is tracked and wanted, see ``_bounded_files`` and ``_bounded_jobs``. Models:
+    the fine-tuned cards. A tracked object the lists did not answer gets one GET; a 404 means it is gone.
     """
     before = client.request_count
-    files = {f.id: f for f in client.list_files(purpose="fine-tune")}
-    jobs = {j.id: j for j in client.list_jobs(created_after=None if all_jobs else _jobs_window(lock, since))}
+    if wanted is None:
+        files = {f.id: f for f in client.list_files(purpose="fine-tune")}
+        jobs = {j.id: j for j in client.list_jobs(created_after=_jobs_window(lock, since))}
+    else:
+        files = _bounded_files(client, lock, wanted)
+        jobs = _bounded_jobs(client, lock, since, wanted)
     models = {m.id: m for m in client.list_models()}
     if lock is not None:
         for resource in lock.resources.values():
             rid = resource.remote_id
-            if resource.kind == "job" and rid not in jobs:
+            if resource.kind == "file" and rid not in files and wanted is not None:
+                found_file = _get_or_none(client.get_file, rid)
+                if found_file is not None:
+                    files[rid] = found_file
+            elif resource.kind == "job" and rid not in jobs:
                 found_job = _get_or_none(client.get_job, rid)
                 if found_job is not None:
                     jobs[rid] = found_job
@@ -84,6 +100,80 @@ def fetch_snapshot(client: MistralClient, *, lock: LockFile | None = None, since
         fetched_at=time.time(),
         request_count=client.request_count - before,
     )
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_HasId)
+
+
+def _read_until_cheaper(pages: Iterator[Page[R]], tracked: set[str], extra: int, into: dict[str, R]) -> bool:
+    """Read a newest-first list into ``into`` until every tracked id was seen, or until a page holds none of
+    them (past the tracked span) and the rest would cost more requests than one GET per tracked id not yet
+    seen plus ``extra`` other lookups. True when the whole list was read."""
+    unseen = set(tracked)
+    for page in pages:
+        hits = len(unseen)
+        for item in page.items:
+            into[item.id] = item
+            unseen.discard(item.id)
+        left = page.pages_left
+        if left == 0:
+            return True
+        if left is not None and len(unseen) + extra <= left and (not unseen or len(unseen) == hits):
+            return False
+    return True
+
+
+def _tracked_ids(lock: LockFile | None, kind: str) -> set[str]:
+    return {r.remote_id for r in lock.resources.values() if r.kind == kind} if lock is not None else set()
+
+
+def _bounded_files(client: MistralClient, lock: LockFile | None, wanted: Wanted) -> dict[str, RemoteFile]:
+    """Tracked uploads, plus every upload named like a wanted content the lock does not have.
+
+    The file list (newest first; the API has no date filter) is read until the rest would cost more than
+    a GET per tracked file not yet seen plus one ``search=<sha256[:12]>`` per untracked or changed content
+    (the upload name embeds it); then those GETs (in ``fetch_snapshot``) and searches are made instead.
+    """
+    tracked = lock.resources if lock is not None else {}
+    hashes = sorted({sha[:12] for address, sha in wanted.files.items()
+                     if address not in tracked or tracked[address].fingerprint != sha})
+    files: dict[str, RemoteFile] = {}
+    if _read_until_cheaper(client.file_pages(purpose="fine-tune"), _tracked_ids(lock, "file"), len(hashes), files):
+        return files
+    for prefix in hashes:
+        files.update((f.id, f) for f in client.list_files(search=prefix, purpose="fine-tune"))
+    return files
+
+
+def _bounded_jobs(client: MistralClient, lock: LockFile | None, since: float | None,
+                  wanted: Wanted) -> dict[str, RemoteJob]:
+    """Tracked jobs, plus every job with the suffix and base model of a wanted job the lock does not have.
+
+    Tracked: the list from the oldest tracked job (minus a margin), read until a GET per job not yet seen
+    is cheaper. Untracked wanted jobs: one ``suffix``+``model`` list each (any age), or the whole list
+    when that takes fewer requests (its first page tells how long it is).
+    """
+    tracked = lock.resources if lock is not None else {}
+    keys = sorted({key for address, key in wanted.jobs.items() if address not in tracked})
+    window = _jobs_window(lock, since)
+    jobs: dict[str, RemoteJob] = {}
+    if keys:
+        everything = client.job_pages()
+        first = next(everything)
+        jobs.update((j.id, j) for j in first.items)
+        left = first.pages_left
+        if left == 0 or left is None or left <= len(keys) or window is None:
+            jobs.update((j.id, j) for page in everything for j in page.items)
+            return jobs
+        for suffix, model in keys:
+            jobs.update((j.id, j) for j in client.list_jobs(suffix=suffix or None, model=model))
+    _read_until_cheaper(client.job_pages(created_after=window), _tracked_ids(lock, "job"), 0, jobs)
+    return jobs
 
 
 T = TypeVar("T")

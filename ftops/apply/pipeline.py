@@ -17,7 +17,7 @@ from pathlib import Path
 from ftops.client import MistralClient
 from ftops.desired import Desired, build_desired
 from ftops.hashing import HashCache
-from ftops.live import LiveSnapshot, fetch_snapshot
+from ftops.live import LiveSnapshot, Wanted, fetch_snapshot
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
@@ -42,8 +42,11 @@ def compute_plan(
     *,
     targets: Sequence[str] = (),
     replace: Sequence[str] = (),
+    token_counts: dict[str, int] | None = None,
 ) -> Plan:
-    return plan_and_snapshot(settings, client, lock, manifest, targets=targets, replace=replace)[0]
+    """``token_counts``, when given, receives the exact token counts the plan used (apply records them)."""
+    return plan_and_snapshot(settings, client, lock, manifest, targets=targets, replace=replace,
+                             token_counts=token_counts)[0]
 
 
 def plan_and_snapshot(
@@ -54,11 +57,15 @@ def plan_and_snapshot(
     *,
     targets: Sequence[str] = (),
     replace: Sequence[str] = (),
+    token_counts: dict[str, int] | None = None,
 ) -> tuple[Plan, LiveSnapshot]:
     """The plan and the live snapshot it was made from (apply and refresh record what it observed)."""
     cache = HashCache.load(settings.state_dir / HASH_CACHE)
-    desired = build_desired(manifest, hashes=cache, tokens=token_lookup(cache))
+    tokens = token_lookup(cache, lock.token_counts if lock is not None else None)
+    desired = build_desired(manifest, hashes=cache, tokens=tokens)
     cache.save()
+    if token_counts is not None:
+        token_counts.update(tokens.exact_counts)
     known = lock.resources if lock is not None else {}
     refuse_unknown_models(client, (j for a, j in desired.jobs.items() if a not in known))  # before pricing them
     live = snapshot_for(client, desired, lock)
@@ -75,18 +82,32 @@ def plan_and_snapshot(
     return plan, live
 
 
-def snapshot_for(client: MistralClient, desired: Desired, lock: LockFile | None) -> LiveSnapshot:
-    """The live snapshot a plan needs: every job, when some desired job may have to be adopted.
+def wanted_by(desired: Desired) -> Wanted:
+    """What the snapshot must find besides the tracked objects: candidates to adopt for untracked ones."""
+    return Wanted(files={a: f.sha256 for a, f in desired.files.items()},
+                  jobs={a: (j.suffix, j.job_spec.model) for a, j in desired.jobs.items()})
 
-    A job the lock does not track (or whose tracked id is gone) may exist on the API all the same — created
-    by an apply whose lock was lost, reverted or merged away, or by another clone. Plan-time adoption must
-    see it whatever its age, so the jobs list is then not narrowed to the tracked jobs' time window.
+
+def snapshot_for(client: MistralClient, desired: Desired, lock: LockFile | None) -> LiveSnapshot:
+    """The live snapshot a plan needs, bounded by what is tracked and wanted (see ``fetch_snapshot``).
+
+    A job the lock does not track — or whose tracked id is gone — may exist on the API all the same, created
+    by an apply whose lock was lost, reverted or merged away, or by another clone: plan-time adoption must see
+    it. Untracked wanted jobs are listed by suffix and model; when a tracked job turns out to be gone, the
+    snapshot is read once more treating its address as untracked, so its candidates are listed too.
     """
-    tracked = lock.resources if lock is not None else {}
-    untracked = any(address not in tracked for address in desired.jobs)
-    live = fetch_snapshot(client, lock=lock, all_jobs=untracked)
-    gone = any(address in tracked and tracked[address].remote_id not in live.jobs for address in desired.jobs)
-    return fetch_snapshot(client, lock=lock, all_jobs=True) if gone and not untracked else live
+    wanted = wanted_by(desired)
+    live = fetch_snapshot(client, lock=lock, wanted=wanted)
+    if lock is None:
+        return live
+    gone = {a for a in desired.jobs if a in lock.resources and lock.resources[a].remote_id not in live.jobs}
+    if not gone:
+        return live
+    view = lock.model_copy(update={"resources": {a: r for a, r in lock.resources.items() if a not in gone}})
+    again = fetch_snapshot(client, lock=view, wanted=wanted)
+    return LiveSnapshot(endpoint=live.endpoint, files={**live.files, **again.files},
+                        jobs={**live.jobs, **again.jobs}, models={**live.models, **again.models},
+                        fetched_at=again.fetched_at, request_count=live.request_count + again.request_count)
 
 
 def waiting_job(change: Change, plan: Plan) -> str | None:

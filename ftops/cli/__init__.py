@@ -1,25 +1,149 @@
 """The ``ftops`` command line: parse → call the pipeline → render → exit code.
 
-Each command group lives in its own module and adds itself with ``register(group)``; this module only
-owns the root group and the one place where errors become messages and exit codes.
+Each command lives in its own module. The root group only knows where each one is (``COMMANDS``: name →
+``"module:attr"`` and its one-line help) and imports a command's module when that command runs, so
+``ftops --help`` and the light commands never load httpx, FastAPI or rich. This module also owns the one
+place where errors become messages and exit codes.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import click
 
 from ftops import __version__
+from ftops._signals import EXIT_SIGINT, EXIT_SIGTERM, Terminated, enter_runtime
 from ftops.errors import FtopsError
 
 
+class LazyCommand(NamedTuple):
+    target: str  # "module:attr" of the click command
+    summary: str  # the line `ftops --help` shows (tests check it is the command's own short help)
+
+
+# One line per command. Add yours here; `tests/unit/test_cli_lazy.py` checks each entry loads and that the
+# help line is the command's own.
+COMMANDS: dict[str, LazyCommand] = {
+    "apply": LazyCommand(
+        "ftops.cli.apply_cmds:apply_cmd",
+        "Make the fine-tuning resources match the manifests (or apply a saved plan).",
+    ),
+    "compare-plans": LazyCommand(
+        "ftops.cli.review_cmds:compare_plans_cmd",
+        "Exit 0 when FRESH makes the same changes at the same cost as REVIEWED (two `ftops plan -o` files).",
+    ),
+    "data": LazyCommand(
+        "ftops.cli.data:data_group",
+        "Validate, inspect, repair and split JSONL training data.",
+    ),
+    "force-unlock": LazyCommand(
+        "ftops.cli.state_cmds:force_unlock_cmd",
+        "Remove the run lock with this ID (shown when an apply finds the project locked).",
+    ),
+    "import": LazyCommand(
+        "ftops.cli.apply_cmds:import_cmd",
+        "Adopt an existing file, job or model into the lock (checked against the manifests).",
+    ),
+    "init": LazyCommand(
+        "ftops.cli.ops:init_cmd",
+        "Scaffold a new ftops project in DIRECTORY (default: the current directory).",
+    ),
+    "jobs": LazyCommand(
+        "ftops.cli.ops:jobs_cmd",
+        "Jobs dashboard: counts by status and the latest jobs with model, status, cost and error.",
+    ),
+    "models": LazyCommand(
+        "ftops.cli.ops:models_cmd",
+        "Fine-tuned models: id, active/archived, name, the job and base model, created; ftops address if managed.",
+    ),
+    "plan": LazyCommand(
+        "ftops.cli.plan_cmds:plan_cmd",
+        "Show what `ftops apply` would change, and what it would cost. Changes nothing.",
+    ),
+    "refresh": LazyCommand(
+        "ftops.cli.apply_cmds:refresh_cmd",
+        "Read the API and update the lock: record observed statuses, adopt matching objects. No API writes.",
+    ),
+    "schema": LazyCommand(
+        "ftops.cli.manifests:schema_cmd",
+        "Print the JSON Schema of manifest documents (for yaml-language-server and other editors).",
+    ),
+    "serve": LazyCommand(
+        "ftops.cli.serve:serve",
+        "Run the local Mistral-compatible fine-tuning API (files, jobs, models) until Ctrl-C.",
+    ),
+    "show": LazyCommand(
+        "ftops.cli.show_cmds:show_cmd",
+        "Show a saved plan (from `ftops plan -o FILE`) without touching the API or the lock.",
+    ),
+    "state": LazyCommand(
+        "ftops.cli.state_cmds:state_group",
+        "Inspect and edit what ftops.lock tracks (the API is never touched).",
+    ),
+    "status": LazyCommand(
+        "ftops.cli.apply_cmds:status_cmd",
+        "Every tracked resource with its live status (one snapshot of list calls).",
+    ),
+    "validate": LazyCommand(
+        "ftops.cli.manifests:validate_cmd",
+        "Check manifests and the datasets they name; report every problem at once (no API calls).",
+    ),
+    "wait": LazyCommand(
+        "ftops.cli.apply_cmds:wait_cmd",
+        "Follow tracked jobs until they finish (all active ones, or the given addresses).",
+    ),
+}
+
+# Modules that still add their commands eagerly with ``register(group)`` (loaded on every start: prefer
+# a COMMANDS line).
+EAGER_MODULES: tuple[str, ...] = ()
+
+
+def load_command(name: str) -> click.Command:
+    """Import the module that holds ``name`` and return its click command."""
+    module_name, attr = COMMANDS[name].target.split(":")
+    command = getattr(importlib.import_module(module_name), attr)
+    assert isinstance(command, click.Command), COMMANDS[name].target
+    return command
+
+
 class _Root(click.Group):
-    """Turns every FtopsError into its rendered message and exit code 1: never a traceback for bad input."""
+    """Loads commands on use, and turns every FtopsError into its message and exit code 1 (never a traceback)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command table from COMMANDS' help lines: ``--help`` imports no command module."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            loaded = self.commands.get(name)
+            if loaded is not None:
+                if loaded.hidden:
+                    continue
+                rows.append((name, loaded.get_short_help_str(limit)))
+            else:
+                # A stand-in command shortens the line exactly as the real one would.
+                rows.append((name, click.Command(name, help=COMMANDS[name].summary).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        enter_runtime()  # start-up is over: Ctrl-C/SIGTERM now unwind normally (locks released, exit 130/143)
         # `-C` changes the working directory for this invocation only (tests run many in one process).
         cwd = os.getcwd()
         try:
@@ -32,9 +156,10 @@ class _Root(click.Group):
         except FtopsError as exc:
             click.echo(exc.render(), err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            click.echo("Terminated." if terminated else "Interrupted.", err=True)
+            ctx.exit(EXIT_SIGTERM if terminated else EXIT_SIGINT)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # an ftops bug: say so plainly, keep the traceback for FTOPS_DEBUG
@@ -71,10 +196,9 @@ def cli(ctx: click.Context, chdir: str | None, no_color: bool) -> None:
 
 
 def _register_all() -> None:
-    from ftops.cli import apply_cmds, data, manifests, ops, plan_cmds, review_cmds, serve, show_cmds, state_cmds
-
-    for module in (manifests, data, serve, plan_cmds, apply_cmds, ops, state_cmds, show_cmds, review_cmds):
-        module.register(cli)
+    for module_name in EAGER_MODULES:
+        register: Callable[[click.Group], None] = importlib.import_module(module_name).register
+        register(cli)
 
 
 _register_all()

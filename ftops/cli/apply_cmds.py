@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from ftops._signals import EXIT_SIGTERM, Terminated
 from ftops.apply.adopt import resolve_open_intents
 from ftops.apply.observe import record_observed
 from ftops.apply.pipeline import load_project, plan_and_snapshot, waiting_job
@@ -52,23 +53,33 @@ def _is_plan_file(arg: str) -> bool:
 
 
 @contextmanager
-def _sigint_stops(stop: threading.Event, echo: Callable[[str], None]) -> Iterator[None]:
-    """First Ctrl-C: stop scheduling, finish in-flight calls. Second: stop now (the lock is still consistent)."""
+def _sigint_stops(stop: threading.Event, echo: Callable[[str], None]) -> Iterator[list[int]]:
+    """First Ctrl-C or SIGTERM: stop scheduling, finish in-flight calls. Second: stop now (the lock is still
+    consistent). Yields the signals received, so a SIGTERM'd run exits 143 rather than 130."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
         stop.set()
-        echo("Interrupt received: finishing the calls in flight, starting nothing new (Ctrl-C again to abort).")
+        again = "Ctrl-C again" if signum == signal.SIGINT else "a second signal"
+        echo(f"{'Interrupt' if signum == signal.SIGINT else 'Termination signal'} received: finishing the calls "
+             f"in flight, starting nothing new ({again} to abort).")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield received
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _exit_code(code: int, received: list[int]) -> int:
+    return EXIT_SIGTERM if code == EXIT_INTERRUPTED and signal.SIGTERM in received else code
 
 
 @click.command("apply")
@@ -99,6 +110,7 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         resolve_open_intents(session.client, store, echo=echo)
         manifest = load_project(settings, paths)
         current = store.lock if store.exists else None
+        token_counts: dict[str, int] = {}  # the exact counts this plan used, committed with the lock
         if plan_path is not None:
             from ftops.plan.planfile import check_plan_applicable, load_plan
 
@@ -106,7 +118,7 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
             check_plan_applicable(plan, current, manifest.digest, settings.endpoint_identity)
         else:
             plan, live = plan_and_snapshot(settings, session.client, current, manifest, targets=targets,
-                                           replace=replace)
+                                           replace=replace, token_counts=token_counts)
             if store.exists or plan.changes:
                 record_observed(store, live)
         if plan.errors:
@@ -134,15 +146,17 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         preflight(plan)
         if plan_path is None and not auto_approve:
             _confirm()
+        if plan_path is None:
+            store.record_token_counts(token_counts)
         stop = threading.Event()
-        with _sigint_stops(stop, echo):
+        with _sigint_stops(stop, echo) as received:
             report = execute_plan(plan, client=session.client, store=store, root=settings.root, echo=echo,
                                   stop=stop, options=options, checkpoint=runlock.check)
         for line in report.summary():
             echo(line, err=line.startswith("Error"))
         code = report.exit_code
     if code:
-        sys.exit(code if code == EXIT_INTERRUPTED else 1)
+        sys.exit(_exit_code(code if code == EXIT_INTERRUPTED else 1, received))
 
 
 def _report_waiting(plan: Plan, waiting: dict[int, str], echo: Callable[[str], None]) -> None:
@@ -186,7 +200,7 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
             return
         stop = threading.Event()
         display = LiveDisplay() if not line_oriented() else PlainDisplay(click.echo)
-        with _sigint_stops(stop, click.echo):
+        with _sigint_stops(stop, click.echo) as received:
             result = follow_jobs(session.client, store, targets.follow, timeout=timeout, stop=stop,
                                  display=display, until_parked=True)
         for address, job in sorted(result.jobs.items()):
@@ -202,7 +216,7 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
         for address in result.timed_out:
             click.echo(f"Error: {address}: still running after {timeout:.0f} s", err=True)
     if code:
-        sys.exit(code)
+        sys.exit(_exit_code(code, received))
 
 
 @click.command("status")
@@ -210,12 +224,12 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
 @pass_settings
 def status_cmd(settings: Settings, fmt: str) -> None:
     """Every tracked resource with its live status (one snapshot of list calls)."""
-    from ftops.live import fetch_snapshot
+    from ftops.live import Wanted, fetch_snapshot
 
     echo: Callable[[str], None] = (lambda s: click.echo(s, err=True)) if fmt == "json" else click.echo
     with open_session(settings, echo=echo) as session:
         lock = read_lock(settings.lock_path)
-        rows = status_rows(lock, fetch_snapshot(session.client, lock=lock)) if lock else []
+        rows = status_rows(lock, fetch_snapshot(session.client, lock=lock, wanted=Wanted())) if lock else []
     if fmt == "json":
         payload: dict[str, Any] = {"format_version": "1.0", "endpoint": settings.endpoint_identity,
                                    "resources": [r.as_json() for r in rows]}

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -27,6 +28,19 @@ from ftops.errors import ApiError
 PAGE_SIZE = 100
 _UNSET: Any = object()
 T = TypeVar("T", bound=BaseModel)
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Page(Generic[Item]):
+    """One page of a list: its new items, and how many more the server says follow (None: it did not say)."""
+
+    items: list[Item]
+    remaining: int | None
+
+    @property
+    def pages_left(self) -> int | None:
+        return None if self.remaining is None else -(-self.remaining // PAGE_SIZE)
 
 
 def _seg(value: str) -> str:
@@ -96,8 +110,8 @@ class MistralClient:
                            f"{'.'.join(map(str, first['loc']))}: {first['msg']}", where=self.base_url,
                            hint="the endpoint does not look like a Mistral-compatible API") from exc
 
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Every item of a paginated list, each id once, in server order."""
+    def _batches(self, path: str, params: dict[str, Any]) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
+        """Each page's new items (each id once, in server order) and how many the server says remain."""
         seen: set[str] = set()
         page = 0
         max_pages: int | None = None
@@ -109,20 +123,28 @@ class MistralClient:
                 # One spare page tolerates items inserted while paging (lists are newest first).
                 max_pages = total // PAGE_SIZE + 2
             fresh = [item for item in data if isinstance(item, dict) and item.get("id") not in seen]
-            for item in fresh:
-                seen.add(str(item.get("id")))
-                yield item
-            if not fresh or len(data) < PAGE_SIZE or (isinstance(total, int) and len(seen) >= total):
+            seen.update(str(item.get("id")) for item in fresh)
+            last = not fresh or len(data) < PAGE_SIZE or (isinstance(total, int) and len(seen) >= total)
+            yield fresh, (0 if last else max(total - len(seen), 0) if isinstance(total, int) else None)
+            if last:
                 return
             page += 1
             if max_pages is None and page >= 10_000:  # no total and never a short page: a broken server
                 return
 
+    def _typed_pages(self, model: type[T], path: str, params: dict[str, Any]) -> Iterator[Page[T]]:
+        for batch, remaining in self._batches(path, params):
+            yield Page([self._parse(model, item, f"GET {path}") for item in batch], remaining)
+
+    def file_pages(self, *, search: str | None = None, purpose: str | None = None) -> Iterator[Page[RemoteFile]]:
+        """The file list page by page (newest first), so a caller can stop once it has what it needs."""
+        params = {k: v for k, v in (("search", search), ("purpose", purpose)) if v is not None}
+        return self._typed_pages(RemoteFile, "/v1/files", params)
+
     # -- files ----------------------------------------------------------------------------------------
 
     def list_files(self, *, search: str | None = None, purpose: str | None = None) -> list[RemoteFile]:
-        params = {k: v for k, v in (("search", search), ("purpose", purpose)) if v is not None}
-        return [self._parse(RemoteFile, item, "GET /v1/files") for item in self._pages("/v1/files", params)]
+        return [f for page in self.file_pages(search=search, purpose=purpose) for f in page.items]
 
     def get_file(self, file_id: str) -> RemoteFile:
         path = f"/v1/files/{_seg(file_id)}"
@@ -147,14 +169,19 @@ class MistralClient:
 
     def list_jobs(self, *, suffix: str | None = None, model: str | None = None, status: str | None = None,
                   created_after: float | None = None) -> list[RemoteJob]:
+        pages = self.job_pages(suffix=suffix, model=model, status=status, created_after=created_after)
+        return [job for page in pages for job in page.items]
+
+    def job_pages(self, *, suffix: str | None = None, model: str | None = None, status: str | None = None,
+                  created_after: float | None = None) -> Iterator[Page[RemoteJob]]:
+        """The job list page by page (newest first), filtered by the API's own query parameters."""
         params: dict[str, Any] = {"created_by_me": "false"}
         for key, value in (("suffix", suffix), ("model", model), ("status", status)):
             if value is not None:
                 params[key] = value
         if created_after is not None:
             params["created_after"] = iso_utc(created_after)
-        return [self._parse(RemoteJob, item, "GET /v1/fine_tuning/jobs")
-                for item in self._pages("/v1/fine_tuning/jobs", params)]
+        return self._typed_pages(RemoteJob, "/v1/fine_tuning/jobs", params)
 
     def get_job(self, job_id: str) -> RemoteJob:
         return self._job_call("GET", f"/v1/fine_tuning/jobs/{_seg(job_id)}")

@@ -5,7 +5,8 @@ The file is read in binary, one line at a time, so memory stays bounded by the l
 JSON value or a ``(code, message)`` problem: invalid UTF-8, a BOM, a blank line, invalid JSON, the
 ``NaN``/``Infinity`` literals Python accepts but JSON (and the API) do not, and nesting deep enough to
 overflow the parser's recursion. Well-formed object lines, nearly all of them, take a faster route
-(``parse_object_fast``) that builds the same value and keeps the raw text of the ``tools`` values.
+(``parse_object_fast``: orjson where it gives json's exact value, else json's C scanner) that builds the
+same value and keeps the raw text of the ``tools`` values.
 """
 
 from __future__ import annotations
@@ -37,6 +38,31 @@ _WS = re.compile(r"[ \t\n\r]*")
 _WS_CHARS = " \t\n\r"
 # Top-level keys whose raw value text is kept: the tools check is cached by it (rules_tools.check_tools).
 RAW_KEYS = frozenset(("tools", "available_tools"))
+
+# orjson, when installed, decodes plain object lines about twice as fast. It builds the same value as
+# json.loads except in corners, each routed to json here: it rejects what json accepts (lone surrogates,
+# numbers that overflow to inf, NaN/Infinity, nesting past 1024, BOMs), so any orjson error retries with
+# json; and it turns integers beyond 64 bits into floats, so a line with a run of 19+ digits skips it.
+# Tool lines keep json's scanner, which also yields the raw tool text the tools cache is keyed by.
+
+
+def _orjson() -> Callable[[bytes], Any] | None:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - a core dependency; json alone gives the same verdicts
+        return None
+    return orjson.loads
+
+
+_orjson_loads = _orjson()
+# Every digit becomes "0" and every other byte a space: a run of 19 digits is then a plain substring search
+# (a regex for it cost five times the orjson decode itself).
+_DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def _has_long_number(raw: bytes) -> bool:
+    return _NINETEEN_DIGITS in raw.translate(_DIGITS_AS_ZERO)
 
 
 @dataclass
@@ -70,6 +96,18 @@ def iter_raw_lines(stream: IO[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> I
 
 
 def parse_object_fast(raw: bytes) -> tuple[dict[str, Any], dict[str, str] | None] | None:
+    """A line holding one JSON object, exactly as ``json.loads`` builds it (see ``_parse_object_json``)."""
+    if _orjson_loads is not None and raw[:1] == b"{" and b'tools"' not in raw and not _has_long_number(raw):
+        try:
+            value = _orjson_loads(raw)
+        except ValueError:  # orjson.JSONDecodeError; json may still accept it (lone surrogates, 1e400)
+            value = None
+        if type(value) is dict:
+            return value, None
+    return _parse_object_json(raw)
+
+
+def _parse_object_json(raw: bytes) -> tuple[dict[str, Any], dict[str, str] | None] | None:
     """The common case of ``parse_line``: a well-formed line holding one JSON object, or None to defer.
 
     Returns the object exactly as ``json.loads`` builds it (same C scanner for every value, later duplicate

@@ -146,9 +146,11 @@ def _mint_model_id(ctx: Context, row: dict[str, Any], success_at: float) -> str:
     return ":".join(parts)
 
 
-def _estimate(row: sqlite3.Row | dict[str, Any]) -> Any:
-    request = json.loads(row["request"])
-    validation = json.loads(row["validation"])
+def _estimate(row: sqlite3.Row | dict[str, Any], request: dict[str, Any] | None = None,
+              validation: dict[str, Any] | None = None) -> Any:
+    """The job's cost and duration; ``render`` passes the stored JSON it already parsed (lists parse it once)."""
+    request = json.loads(row["request"]) if request is None else request
+    validation = json.loads(row["validation"]) if validation is None else validation
     hp = request["hyperparameters"]
     return estimate(row["model"], validation["data_tokens"], training_steps=hp.get("training_steps"),
                     epochs=hp.get("epochs"))
@@ -339,12 +341,11 @@ def list_jobs(
     return {"data": [render(r, now, detailed=False) for r in rows], "object": "list", "total": total}
 
 
-def _metadata(row: sqlite3.Row, status: str, times: lifecycle.JobTimes, now: float) -> dict[str, Any]:
+def _metadata(est: Any, times: lifecycle.JobTimes, now: float) -> dict[str, Any]:
     keys = ("expected_duration_seconds", "cost", "cost_currency", "train_tokens_per_step", "train_tokens",
             "data_tokens", "estimated_start_time")
-    if not times.validation_ok or now < times.validated_at:
+    if est is None or now < times.validated_at:
         return dict.fromkeys(keys)
-    est = _estimate(row)
     return {
         "expected_duration_seconds": est.expected_duration_seconds, "cost": est.cost,
         "cost_currency": est.currency, "train_tokens_per_step": est.train_tokens_per_step,
@@ -357,7 +358,9 @@ def render(row: sqlite3.Row, now: float, *, detailed: bool) -> dict[str, Any]:
     times = _times(row)
     status = lifecycle.status_at(times, now)
     request = json.loads(row["request"])
-    metadata = _metadata(row, status, times, now)
+    validation = json.loads(row["validation"])
+    est = _estimate(row, request, validation) if times.validation_ok else None
+    metadata = _metadata(est, times, now)
     out: dict[str, Any] = {
         "id": row["id"], "object": "job", "auto_start": bool(row["auto_start"]), "model": row["model"],
         "status": status, "job_type": row["job_type"], "created_at": int(row["created_at"]),
@@ -374,8 +377,8 @@ def render(row: sqlite3.Row, now: float, *, detailed: bool) -> dict[str, Any]:
     else:
         out["repositories"] = request["repositories"]
     if detailed:
-        out["events"] = _events(row, times, now)
-        steps = _estimate(row).training_steps if times.validation_ok else 0
+        out["events"] = _events(validation["message"], times, now)
+        steps = est.training_steps if est is not None else 0
         out["checkpoints"] = [
             {"metrics": {"train_loss": c.train_loss, "valid_loss": c.valid_loss,
                          "valid_mean_token_accuracy": c.valid_mean_token_accuracy},
@@ -386,8 +389,7 @@ def render(row: sqlite3.Row, now: float, *, detailed: bool) -> dict[str, Any]:
     return out
 
 
-def _events(row: sqlite3.Row, times: lifecycle.JobTimes, now: float) -> list[dict[str, Any]]:
-    message = json.loads(row["validation"])["message"]
+def _events(message: str | None, times: lifecycle.JobTimes, now: float) -> list[dict[str, Any]]:
     out = []
     for at, status in lifecycle.transitions(times, now):
         data: dict[str, Any] = {"status": status}

@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,17 @@ class LockStore:
 
         def change(lock: LockFile) -> bool:
             relocate(lock, str(old), str(new))
+            return True
+
+        self._mutate(change)
+
+    def record_token_counts(self, counts: Mapping[str, int]) -> None:
+        """Keep exactly these exact token counts (those the plan being applied used); no write if unchanged."""
+
+        def change(lock: LockFile) -> bool:
+            if lock.token_counts == dict(counts):
+                return False
+            lock.token_counts = dict(sorted(counts.items()))
             return True
 
         self._mutate(change)

@@ -1,5 +1,5 @@
-"""Ctrl-C (SIGINT) in the middle of `ftops apply`: calls in flight finish and are recorded, nothing new is
-issued, the run exits 130 saying what was done and what is left, and the next apply converges.
+"""Ctrl-C (SIGINT) or SIGTERM in the middle of `ftops apply`: calls in flight finish and are recorded, nothing new is
+issued, the run exits 130 (143 for SIGTERM) saying what was done and what is left, and the next apply converges.
 
 `ftops apply --auto-approve` runs as a real subprocess against an embedded local API that adds latency to
 every request, on a project with 3 files and 6 jobs, so the signal lands while calls are in flight. A W&B
@@ -61,7 +61,18 @@ def _wait_for(log: Path, needle: str, proc: subprocess.Popen[bytes], deadline: f
     return log.read_text(errors="replace")
 
 
-def test_sigint_finishes_in_flight_calls_records_them_and_exits_130(tmp_path: Path, server: EmbeddedServer) -> None:
+@pytest.mark.parametrize(
+    ("signum", "expected_code", "notice"),
+    [
+        (signal.SIGINT, 130, "Interrupt received: finishing the calls in flight"),
+        # What CI systems send on cancel: handled the same way, with its own conventional exit code.
+        (signal.SIGTERM, 143, "Termination signal received: finishing the calls in flight"),
+    ],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_signal_finishes_in_flight_calls_records_them_and_exits_conventionally(
+    tmp_path: Path, server: EmbeddedServer, signum: int, expected_code: int, notice: str
+) -> None:
     started = time.monotonic()
     url = server.url
     root = add_jobs(add_wandb(make_project(tmp_path / "proj", state_a="started")), 4)
@@ -78,7 +89,7 @@ def test_sigint_finishes_in_flight_calls_records_them_and_exits_130(tmp_path: Pa
                 # The first finished change proves execution began; more are in flight or still to come.
                 before = _wait_for(log, "  ✓ ", proc, started + DEADLINE_S)
                 assert proc.poll() is None, f"apply ended before it could be interrupted:\n{before}"
-                os.kill(proc.pid, signal.SIGINT)
+                os.kill(proc.pid, signum)
                 code = proc.wait(timeout=max(1.0, started + DEADLINE_S - time.monotonic()))
             finally:
                 if proc.poll() is None:
@@ -87,8 +98,9 @@ def test_sigint_finishes_in_flight_calls_records_them_and_exits_130(tmp_path: Pa
     finally:
         admin(url, "PUT", "/_ftops/faults", {})
     output = log.read_text(errors="replace")
-    assert code == 130, output
-    assert "Interrupt received: finishing the calls in flight" in output
+    assert code == expected_code, output
+    assert notice in output
+    assert not (root / ".ftops" / "apply.lock").exists(), "the run lock is released"
     summary = next(line for line in output.splitlines() if line.startswith("Interrupted: "))
     assert " done, " in summary and " not done (" in summary and "run ftops apply again" in summary
     assert "Traceback" not in output and SECRET_KEY not in output and WANDB_SECRET not in output
