@@ -377,7 +377,7 @@ def render(row: sqlite3.Row, now: float, *, detailed: bool) -> dict[str, Any]:
     else:
         out["repositories"] = request["repositories"]
     if detailed:
-        out["events"] = _events(validation["message"], times, now)
+        out["events"] = _events(validation["message"], row["fail_reason"], times, now)
         steps = est.training_steps if est is not None else 0
         out["checkpoints"] = [
             {"metrics": {"train_loss": c.train_loss, "valid_loss": c.valid_loss,
@@ -389,14 +389,15 @@ def render(row: sqlite3.Row, now: float, *, detailed: bool) -> dict[str, Any]:
     return out
 
 
-def _events(message: str | None, times: lifecycle.JobTimes, now: float) -> list[dict[str, Any]]:
+def _events(message: str | None, fail_reason: str | None, times: lifecycle.JobTimes,
+            now: float) -> list[dict[str, Any]]:
     out = []
     for at, status in lifecycle.transitions(times, now):
         data: dict[str, Any] = {"status": status}
         if status == "FAILED_VALIDATION":
             data["error"] = message
         elif status == "FAILED":
-            data["error"] = row["fail_reason"] or TRAINING_FAILURE
+            data["error"] = fail_reason or TRAINING_FAILURE
         elif status == "VALIDATED" and message:
             data["message"] = message
         out.append({"name": "status-updated", "created_at": int(at), "data": data})

@@ -42,6 +42,8 @@ class PlanContext:
             content = {e.remote_id: e.fingerprint for e in self.locked.values() if e.kind == "file"}
             by_name = {(f.upload_name, f.bytes): f.sha256 for f in self.desired.files.values()}
             for remote in self.live.files.values():
+                if remote.bytes is None:
+                    continue  # the API may leave a file's size out: then its name alone proves nothing
                 sha = by_name.get((remote.filename, remote.bytes))
                 if sha is not None:
                     content.setdefault(remote.id, sha)
