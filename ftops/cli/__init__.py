@@ -47,7 +47,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "import": LazyCommand(
         "ftops.cli.apply_cmds:import_cmd",
-        "Adopt an existing file, job or model into the lock (checked against the manifests).",
+        "Adopt an existing file, job or model into the lock, fingerprinted as it is on the API.",
     ),
     "init": LazyCommand(
         "ftops.cli.ops:init_cmd",
@@ -95,7 +95,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "wait": LazyCommand(
         "ftops.cli.apply_cmds:wait_cmd",
-        "Follow tracked jobs until they finish (all active ones, or the given addresses).",
+        "Follow queued, validating or training jobs to the end (all tracked, or ADDRESS...); skips parked ones.",
     ),
 }
 

@@ -61,7 +61,7 @@ def test_the_wheel_carries_the_scaffold_and_the_command(dist: Path) -> None:
         entry_points = archive.read(f"ftops-{__version__}.dist-info/entry_points.txt").decode()
     for src, _ in TEMPLATES:
         assert f"ftops/scaffold/templates/{src}" in names
-    assert "ftops/py.typed" in names and "ftops = ftops.cli:main" in entry_points
+    assert "ftops/py.typed" in names and "ftops = ftops.__main__:main" in entry_points
 
 
 def test_the_built_wheel_installs_into_a_fresh_venv_and_runs(dist: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 from ftops.client import MistralClient, RetryPolicy
 from ftops.desired import DesiredJob
 from ftops.errors import ManifestError
+from ftops.jobspec import JobSpec, TrainingFile
 from ftops.plan.cost import refuse_unknown_models
 
 MODELS = json.loads((Path(__file__).parents[2] / "conformance" / "recorded" / "responses.json").read_text())[
@@ -23,9 +24,10 @@ def _client(body: object, status: int = 200) -> MistralClient:
 
 
 def _job(model: str, job_type: str = "completion") -> DesiredJob:
-    return DesiredJob(address="job.j", name="j", spec={"model": model, "job_type": job_type, "hyperparameters": {}},
-                      fingerprint_input={}, fingerprint="f", suffix="j", state="started", on_remove="cancel",
-                      file_addresses=(), data_tokens=10, tokens_exact=False)
+    spec = JobSpec(model=model, job_type=job_type, suffix="j",
+                   training=(TrainingFile(file="file.t", sha256="0" * 64, weight=1.0),))
+    return DesiredJob(address="job.j", name="j", job_spec=spec, fingerprint="f", state="started",
+                      on_remove="cancel", data_tokens=10, tokens_exact=False)
 
 
 def test_only_models_the_live_list_marks_fine_tunable_pass() -> None:
