@@ -21,7 +21,7 @@ import gc
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -55,9 +55,8 @@ except AttributeError:  # PyYAML built without libyaml
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 
-@dataclass(frozen=True)
-class Pos:
-    """1-based line and column of a node's start."""
+class Pos(NamedTuple):
+    """1-based line and column of a node's start (a tuple: hundreds of thousands are made per large load)."""
 
     line: int
     column: int
@@ -96,6 +95,9 @@ class Document:
             if prefix in self.values:
                 return self.values[prefix]
         return self.start
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def _pos(node: Node) -> Pos:
@@ -148,6 +150,8 @@ class _Builder:
                 items.append(value)
                 size += item_size
             return self._done(node, items, size)
+        if node.tag == _STR_TAG:  # most scalars: skip the constructor's bookkeeping
+            return node.value, 1
         return self._done(node, self.constructor.construct_object(node, deep=True), 1)
 
     def _mapping(self, node: MappingNode, path: Path, depth: int) -> tuple[Any, int]:
@@ -160,7 +164,7 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self.doc.bad_keys.append((path, _pos(key_node)))
                 continue
-            key = str(self.constructor.construct_object(key_node))
+            key = key_node.value if key_node.tag == _STR_TAG else str(self.constructor.construct_object(key_node))
             child = (*path, key)
             key_pos = _pos(key_node)
             if key in out:
