@@ -46,12 +46,15 @@ def run_plan(tree: Path, project: Path) -> tuple[float, float, float]:
     env = {**os.environ, "PYTHONPATH": str(tree), "FTOPS_NO_COLOR": "1"}
     env.pop("FTOPS_ENDPOINT", None)
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "ftops", "-C", str(project), "plan"], env=env,
+    # cwd=project: `python -m` puts the working directory first on sys.path, which would shadow `tree`.
+    proc = subprocess.Popen([sys.executable, "-m", "ftops", "-C", str(project), "plan"], env=env, cwd=project,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode() if proc.stderr else ""
+    if "Error" in err and proc.returncode not in (0, 2):
+        raise SystemExit(err[-500:])
     if proc.returncode not in (0, 2):
         raise SystemExit(f"plan failed in {tree} ({proc.returncode}): {err[-500:]}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024

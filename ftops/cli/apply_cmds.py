@@ -92,10 +92,12 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         manifest = load_project(settings, paths)
         current = store.lock if store.exists else None
         if plan_path is not None:
-            from ftops.plan.planfile import check_plan_applicable, load_plan
+            from ftops.plan.planfile import bind_to_inputs, check_plan_applicable, load_saved_plan
 
-            plan = load_plan(Path(plan_path))
-            check_plan_applicable(plan, current, manifest.digest, settings.endpoint_identity)
+            saved = load_saved_plan(Path(plan_path))
+            check_plan_applicable(saved.plan, current, manifest.digest, settings.endpoint_identity)
+            fresh = compute_plan(settings, session.client, current, manifest, targets=saved.targets)
+            plan = bind_to_inputs(saved, fresh)  # the saved changes, exactly, or a refusal listing the differences
         else:
             plan = compute_plan(settings, session.client, current, manifest, targets=targets)
         if not plan.changes:

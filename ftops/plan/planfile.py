@@ -6,32 +6,65 @@ keeps applied plan ids), and — closing the hole Terraform still has (hashicorp
 made with *no* lock file but one exists now: the first apply of such a plan creates the lock, so the same plan
 can never run twice and create everything twice. The file is deterministic JSON written atomically and
 scanned for secrets like the lock file.
+
+A saved plan can only do what its inputs say (docs/apply.md, "Saved plans"): apply recomputes the plan from
+the same manifests, lock and live API and refuses, listing the differences, unless the saved changes are
+exactly the recomputed ones (:mod:`ftops.plan.saved_diff`); it then applies the recomputed changes under the
+saved plan's id. The file also carries ``binding.digest``, a SHA-256 of its canonical content: any edit of
+any field (the id, a reason, a cost) is refused as an edit before anything else. The digest is not a
+signature — whoever edits the file can recompute it — which is why the recomputation is the guarantee.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from ftops.errors import Location, PlanFileError
 from ftops.plan.model import PLAN_FORMAT_VERSION, Plan
+from ftops.plan.saved_diff import differences, summarize
 from ftops.state.atomic import atomic_write_text
 from ftops.state.lockfile import json_problem
 from ftops.state.model import LockFile
 from ftops.state.secrets import secret_paths
 
 _REPLAN = "run `ftops plan -o <file>` again and apply the new plan"
+BINDING = "binding"  # the top-level key holding the digest and the plan's options; not a Plan field
+MAX_DEPTH = 64  # nesting levels of a plan file (a real one needs about 8)
+MAX_BYTES = 256 * 1024 * 1024
 
 
-def dump_plan(plan: Plan) -> str:
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan read back from its file, with the options it was computed with (needed to recompute it)."""
+
+    plan: Plan
+    targets: tuple[str, ...] = ()
+
+
+def _digest(content: dict[str, Any], targets: Sequence[str]) -> str:
+    canonical = json.dumps({"plan": content, "targets": list(targets)}, sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def dump_plan(plan: Plan, *, targets: Sequence[str] = ()) -> str:
     """Canonical text of a saved plan (same plan → byte-identical text)."""
-    return json.dumps(plan.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    content = plan.model_dump(mode="json")
+    binding = {"digest": _digest(content, targets), "targets": list(targets)}
+    return json.dumps({**content, BINDING: binding}, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def save_plan(path: Path, plan: Plan) -> None:
-    """Write ``plan`` to ``path`` atomically; refuses anything secret-looking."""
+def save_plan(path: Path, plan: Plan, *, targets: Sequence[str] = ()) -> None:
+    """Write ``plan`` (computed with ``targets``) to ``path`` atomically; refuses anything secret-looking."""
     path = Path(path)
     found = secret_paths(plan.model_dump(mode="json"))
     if found:
@@ -40,7 +73,15 @@ def save_plan(path: Path, plan: Plan) -> None:
             where=str(path),
             hint="this is a bug in ftops (secrets must stay in environment variables); please report it",
         )
-    atomic_write_text(path, dump_plan(plan))
+    try:
+        atomic_write_text(path, dump_plan(plan, targets=targets))
+    except OSError as exc:
+        raise PlanFileError(
+            f"cannot write the plan file: {exc.strerror or exc}",
+            where=str(path),
+            hint="save it in a writable directory (e.g. `-o $RUNNER_TEMP/plan.json` or `-o /tmp/plan.json`), or "
+            "fix the directory's permissions or free space",
+        ) from None
 
 
 def _major(version: object) -> int | None:
@@ -49,15 +90,51 @@ def _major(version: object) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def load_plan(path: Path) -> Plan:
-    """Read a saved plan; corrupt, foreign or newer-format files raise PlanFileError with a hint."""
-    path = Path(path)
+def _read(path: Path) -> str:
+    """The file's text, refusing anything but a regular file (a FIFO or device would hang or never end)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise PlanFileError("the plan file does not exist", where=str(path), hint=_REPLAN) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise PlanFileError(f"cannot read the plan file: {exc.strerror or exc}", where=str(path),
+                            hint=_REPLAN) from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise PlanFileError(f"the plan file is {what}", where=str(path),
+                                hint="pass the file written by `ftops plan -o <file>`")
+        if info.st_size > MAX_BYTES:
+            raise PlanFileError(f"the plan file is too large ({info.st_size:,} bytes)", where=str(path),
+                                hint=_REPLAN)
+        data = fh.read(MAX_BYTES + 1)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise PlanFileError(f"cannot read the plan file: {exc}", where=str(path), hint=_REPLAN) from None
+
+
+def _too_deep(value: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def load_plan(path: Path) -> Plan:
+    """Read a saved plan; corrupt, foreign, edited or newer-format files raise PlanFileError with a hint."""
+    return load_saved_plan(path).plan
+
+
+def load_saved_plan(path: Path) -> SavedPlan:
+    """Read a saved plan and the options it was made with; checks its digest."""
+    path = Path(path)
+    text = _read(path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -66,6 +143,11 @@ def load_plan(path: Path) -> Plan:
             where=str(Location(str(path), exc.lineno, exc.colno)),
             hint=_REPLAN,
         ) from None
+    except RecursionError:
+        raw = None
+    if raw is None or _too_deep(raw):
+        raise PlanFileError(f"the plan file nests more than {MAX_DEPTH} levels deep", where=str(path),
+                            hint=_REPLAN)
     if not isinstance(raw, dict) or "changes" not in raw or "id" not in raw:
         raise PlanFileError(
             "this is not an ftops plan file",
@@ -77,18 +159,48 @@ def load_plan(path: Path) -> Plan:
     if _major(version) != current:
         newer = (_major(version) or 0) > (current or 0)
         raise PlanFileError(
-            f"the plan file has format_version {version!r}; this ftops reads {PLAN_FORMAT_VERSION}",
+            f"the plan file has format_version {str(version)[:40]!r}; this ftops reads {PLAN_FORMAT_VERSION}",
             where=str(path),
             hint=("upgrade ftops to the version that wrote it, or " if newer else "") + _REPLAN,
         )
+    binding = raw.pop(BINDING, None)
     try:
-        return Plan.model_validate(raw)
+        plan = Plan.model_validate(raw, strict=False)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise PlanFileError(
-            f"the plan file is damaged: {field}: {first['msg']}", where=str(path), hint=_REPLAN
+            f"the plan file is damaged: {field[:200]}: {first['msg'][:200]}", where=str(path), hint=_REPLAN
         ) from None
+    targets = binding.get("targets") if isinstance(binding, dict) else None
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+        raise PlanFileError("the plan file has no valid binding (digest and options)", where=str(path),
+                            hint=f"it was not written by this version of `ftops plan -o`; {_REPLAN}")
+    assert isinstance(binding, dict)
+    if binding.get("digest") != _digest(raw, targets) or raw != plan.model_dump(mode="json"):
+        raise PlanFileError(
+            "the plan file was edited after `ftops plan` wrote it (its digest does not match its content)",
+            where=str(path),
+            hint=f"a saved plan is applied exactly as written or not at all; {_REPLAN}",
+        )
+    return SavedPlan(plan=plan, targets=tuple(targets))
+
+
+def bind_to_inputs(saved: SavedPlan, fresh: Plan) -> Plan:
+    """The plan to execute for ``saved``: ``fresh`` (recomputed now) under the saved id, when the changes match.
+
+    Raises PlanFileError listing the differences otherwise: the manifests, lock and API the plan is bound to
+    no longer ask for exactly the saved changes (or the file was edited).
+    """
+    found = differences(saved.plan, fresh)
+    if found:
+        raise PlanFileError(
+            "the saved plan's changes are not what its manifests and state ask for now; nothing was applied:\n"
+            + summarize(found),
+            where=f"plan {saved.plan.id}",
+            hint=f"review what changed (`ftops plan`); {_REPLAN}",
+        )
+    return fresh.model_copy(update={"id": saved.plan.id, "created_at": saved.plan.created_at})
 
 
 def check_plan_applicable(plan: Plan, lock: LockFile | None, manifest_digest: str, endpoint_identity: str) -> None:
