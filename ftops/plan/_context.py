@@ -25,6 +25,8 @@ class PlanContext:
     changes: list[Change] = field(default_factory=list)
     drift: list[Observation] = field(default_factory=list)
     progress: list[Observation] = field(default_factory=list)
+    # address → actions planned for it, kept by add(): asking per job was quadratic at 10,000 resources
+    _actions: dict[str, set[Action]] = field(default_factory=dict)
 
     def lock(self, address: str) -> LockedResource | None:
         entry = self.locked.get(address)
@@ -39,11 +41,12 @@ class PlanContext:
                 yield address, entry
 
     def actions(self, address: str) -> set[Action]:
-        return {c.action for c in self.changes if c.address == address}
+        return set(self._actions.get(address, ()))
 
     def add(self, address: str, action: Action, **fields: Any) -> Change:
         change = Change(address=address, kind=address.split(".", 1)[0], action=action, **fields)
         self.changes.append(change)
+        self._actions.setdefault(address, set()).add(action)
         return change
 
     def observe_drift(self, address: str, remote_id: str | None, message: str, **fields: Any) -> None:

@@ -50,7 +50,7 @@ class SavedPlan:
     targets: tuple[str, ...] = ()
 
 
-def _digest(content: dict[str, Any], targets: Sequence[str]) -> str:
+def plan_digest(content: dict[str, Any], targets: Sequence[str]) -> str:
     canonical = json.dumps({"plan": content, "targets": list(targets)}, sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -59,7 +59,7 @@ def _digest(content: dict[str, Any], targets: Sequence[str]) -> str:
 def dump_plan(plan: Plan, *, targets: Sequence[str] = ()) -> str:
     """Canonical text of a saved plan (same plan → byte-identical text)."""
     content = plan.model_dump(mode="json")
-    binding = {"digest": _digest(content, targets), "targets": list(targets)}
+    binding = {"digest": plan_digest(content, targets), "targets": list(targets)}
     return json.dumps({**content, BINDING: binding}, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -177,7 +177,7 @@ def load_saved_plan(path: Path) -> SavedPlan:
         raise PlanFileError("the plan file has no valid binding (digest and options)", where=str(path),
                             hint=f"it was not written by this version of `ftops plan -o`; {_REPLAN}")
     assert isinstance(binding, dict)
-    if binding.get("digest") != _digest(raw, targets) or raw != plan.model_dump(mode="json"):
+    if binding.get("digest") != plan_digest(raw, targets) or raw != plan.model_dump(mode="json"):
         raise PlanFileError(
             "the plan file was edited after `ftops plan` wrote it (its digest does not match its content)",
             where=str(path),
