@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from ftops.errors import Location, PlanFileError
 from ftops.plan.model import PLAN_FORMAT_VERSION, Plan
 from ftops.plan.saved_diff import differences, summarize
+from ftops.redact import redact_url
 from ftops.state.atomic import atomic_write_text
 from ftops.state.lockfile import json_problem
 from ftops.state.model import LockFile
@@ -207,7 +208,7 @@ def check_plan_applicable(plan: Plan, lock: LockFile | None, manifest_digest: st
     """Raise PlanFileError unless ``plan`` can be applied to exactly this lock, manifests and endpoint."""
     if plan.endpoint != endpoint_identity:
         raise PlanFileError(
-            f"the plan was made against {plan.endpoint}, but this run targets {endpoint_identity}",
+            f"the plan was made against {redact_url(plan.endpoint)}, but this run targets {endpoint_identity}",
             where=f"plan {plan.id}",
             hint=f"set FTOPS_ENDPOINT to the plan's endpoint, or {_REPLAN}",
         )
