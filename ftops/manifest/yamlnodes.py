@@ -17,7 +17,6 @@ laughs" is refused before anything walks the expanded value), and nest at most :
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,8 +67,9 @@ class Document:
 
     data: Any
     start: Pos
-    keys: dict[Path, Pos] = field(default_factory=dict)  # path of a mapping entry → its key
-    values: dict[Path, Pos] = field(default_factory=dict)  # path → its value node
+    # Positions packed in one int each (line << 32 | column): a large project has hundreds of thousands.
+    keys: dict[Path, int] = field(default_factory=dict)  # path of a mapping entry → its key
+    values: dict[Path, int] = field(default_factory=dict)  # path → its value node
     duplicate_keys: list[tuple[Path, Pos, Pos]] = field(default_factory=list)  # (path, first, again)
     bad_keys: list[tuple[Path, Pos]] = field(default_factory=list)  # non-scalar mapping keys
 
@@ -84,17 +84,27 @@ class Document:
     def _closest(self, path: Path, *, prefer_key: bool) -> Pos:
         first, second = (self.keys, self.values) if prefer_key else (self.values, self.keys)
         if path in first:
-            return first[path]
+            return unpack(first[path])
         if path in second:
-            return second[path]
+            return unpack(second[path])
         # Not written at all (a missing field, a pydantic union branch): point at the nearest parent key.
         for n in range(len(path) - 1, -1, -1):
             prefix = path[:n]
             if prefix in self.keys:
-                return self.keys[prefix]
+                return unpack(self.keys[prefix])
             if prefix in self.values:
-                return self.values[prefix]
+                return unpack(self.values[prefix])
         return self.start
+
+
+def unpack(packed: int) -> Pos:
+    """A position stored in :attr:`Document.keys` / :attr:`Document.values`."""
+    return Pos(packed >> 32, packed & 0xFFFFFFFF)
+
+
+def _packed(node: Node) -> int:
+    mark = node.start_mark
+    return (mark.line + 1) << 32 | (mark.column + 1)
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -131,7 +141,9 @@ class _Builder:
         return self._build(node, path, 1)[0]
 
     def _build(self, node: Node, path: Path, depth: int) -> tuple[Any, int]:
-        self.doc.values.setdefault(path, _pos(node))
+        values = self.doc.values
+        if path not in values:
+            values[path] = _packed(node)
         if id(node) in self.built:
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
@@ -166,9 +178,9 @@ class _Builder:
                 continue
             key = key_node.value if key_node.tag == _STR_TAG else str(self.constructor.construct_object(key_node))
             child = (*path, key)
-            key_pos = _pos(key_node)
+            key_pos = _packed(key_node)
             if key in out:
-                self.doc.duplicate_keys.append((child, self.doc.keys[child], key_pos))
+                self.doc.duplicate_keys.append((child, unpack(self.doc.keys[child]), unpack(key_pos)))
             self.doc.keys[child] = key_pos
             out[key], child_size = self._build(value_node, child, depth + 1)
             size += child_size
