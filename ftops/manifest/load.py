@@ -9,8 +9,10 @@ disk. Nothing stops at the first mistake: all diagnostics are collected and rais
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,9 @@ def discover(paths: Sequence[str | Path], *, root: Path, collector: Collector) -
             found.extend(files)
         elif path.is_file():
             found.append(path)
+        elif os.path.lexists(path):
+            collector.at(codes.UNREADABLE, "not a regular file or folder (a pipe, socket, device or broken link)",
+                         file=shown, hint="pass manifest files (*.yaml) or folders of them")
         else:
             collector.at(codes.UNREADABLE, "no such file or directory", file=shown,
                          hint="check the path; manifests default to ./manifests (or `manifests` in ftops.toml)")
@@ -73,9 +78,18 @@ def _walk(folder: Path) -> list[Path]:
     return sorted(files)
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes; only a regular file is read (a FIFO named *.yaml would block, a device never end)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, socket or device)")
+        return fh.read()
+
+
 def _read_text(path: Path, shown: str, collector: Collector) -> str | None:
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path)
     except OSError as exc:
         collector.at(codes.UNREADABLE, f"cannot read the file: {exc.strerror or exc}", file=shown,
                      hint="check that the file exists and is readable")

@@ -50,6 +50,8 @@ try:
     _CLoader = _CLoaderImpl
 except AttributeError:  # PyYAML built without libyaml
     _CLoader = None
+# More than MAX_DEPTH flow collections opened in a row ("[[[[…" or "{ {[ …").
+_DEEP_FLOW = re.compile(r"[\[{](?:\s*[\[{]){" + str(MAX_DEPTH) + "}")
 # What the pure-Python reader refuses (control characters): such text goes straight to that reader's error.
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
@@ -228,6 +230,11 @@ def iter_documents(text: str, *, fast: bool = True) -> Iterator[Document]:
     uses libyaml when PyYAML has it; on any failure the text is parsed again the pure-Python way, so the
     documents yielded and the error raised are exactly those of the pure-Python parser.
     """
+    deep = _DEEP_FLOW.search(text)
+    if deep is not None:  # refused before parsing: a parser takes seconds to reach its own limit on these
+        before = text[: deep.start()]
+        pos = Pos(before.count("\n") + 1, deep.start() - (before.rfind("\n") + 1) + 1)
+        raise YamlLimitError(f"the document nests more than {MAX_DEPTH} levels deep", pos)
     if fast and _CLoader is not None and not _NON_PRINTABLE.search(text):
         done: list[Document] = []
         try:
