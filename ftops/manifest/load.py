@@ -81,9 +81,10 @@ def _walk(folder: Path) -> list[Path]:
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes; only a regular file is read (a FIFO named *.yaml would block, a device never end)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file (a pipe, socket or device)")
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a pipe, socket or device)")
         return fh.read()
 
 

@@ -100,12 +100,13 @@ def _read(path: Path) -> str:
     except OSError as exc:
         raise PlanFileError(f"cannot read the plan file: {exc.strerror or exc}", where=str(path),
                             hint=_REPLAN) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise PlanFileError(f"the plan file is {what}", where=str(path),
+                            hint="pass the file written by `ftops plan -o <file>`")
     with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise PlanFileError(f"the plan file is {what}", where=str(path),
-                                hint="pass the file written by `ftops plan -o <file>`")
         if info.st_size > MAX_BYTES:
             raise PlanFileError(f"the plan file is too large ({info.st_size:,} bytes)", where=str(path),
                                 hint=_REPLAN)
