@@ -83,7 +83,8 @@ def test_dataset_path_symlink_loop_and_long_name(project: Path) -> None:
     (project / "manifests" / "main.yaml").write_text(
         FILE_DOC.replace("train.jsonl", "loop1") + "---\n"
         + FILE_DOC.replace("train.jsonl", long_name).replace("name: train", "name: long"))
-    result = _refused(project, "validate", expect="file.train: error[M040]: dataset path cannot be resolved: a symlink loop")
+    result = _refused(project, "validate",
+                      expect="file.train: error[M040]: dataset path cannot be resolved: a symlink loop")
     assert "file.long: error[M040]: dataset path cannot be resolved: file name too long" in result.output
 
 
@@ -129,7 +130,7 @@ def test_plan_file_must_be_a_regular_file(project: Path) -> None:
     from ftops.plan.planfile import load_plan
 
     for path in (project / "plan.json", Path("/dev/zero"), project / "data"):
-        with pytest.raises(PlanFileError, match="not a regular file|is a directory"):
+        with pytest.raises(PlanFileError, match=r"not a regular file|is a directory"):
             load_plan(path)
 
 
