@@ -1,4 +1,4 @@
-"""Longer fuzzing run over manifests, locks, saved plans and datasets (the CI suite runs ~25 s per kind).
+"""Longer fuzzing run over manifests, locks, saved plans and datasets (the CI suite runs ~15 s per kind).
 
 Run: ``.venv/bin/python bench/fuzz_inputs.py [--seconds 120] [--seed 1]``: ``--seconds`` per input kind.
 Prints trials, exit codes, the slowest run and every invariant broken (see tests/fuzz/fuzzkit.py), as a
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fuzz"))
 
-from fuzzkit import SECRET, Arena, Stats, run  # noqa: E402
+from fuzzkit import SECRET, Arena, Stats, run
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123
 
 _CLoader: type | None
 try:
-    class _CLoaderImpl(yaml.CSafeLoader):  # type: ignore[name-defined,misc]
+    class _CLoaderImpl(yaml.CSafeLoader):
         """The same loader on libyaml's parser (about 10× faster to compose)."""
 
     _CLoaderImpl.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789"))

@@ -1,19 +1,17 @@
-"""CI-sized fuzzing (seeded, about 25 s per input kind): see fuzzkit.py for the invariants checked."""
+"""CI-sized fuzzing (seeded, about 15 s per input kind): see fuzzkit.py for the invariants checked."""
 
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-import random
-
 from fuzzkit import MANIFEST, SECRET, SECRETS, YAML_SNIPPETS, Arena, Stats, mutate_text, run
 
-BUDGET = float(os.environ.get("FTOPS_FUZZ_SECONDS", "25"))
+BUDGET = float(os.environ.get("FTOPS_FUZZ_SECONDS", "15"))
 
 
 @pytest.fixture(scope="module")
