@@ -33,3 +33,11 @@ def redact_url(text: str) -> str:
     if not parts.netloc and "@" in parts.path:  # scheme-less "user:pw@host/x": urlsplit sees it all as a path
         out = _USERINFO.sub(f"{_MASK}@", out)
     return out
+
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` with every URL in it passed through :func:`redact_url` (for messages that echo user input)."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)

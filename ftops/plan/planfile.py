@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from ftops.errors import Location, PlanFileError
 from ftops.plan.model import PLAN_FORMAT_VERSION, Plan
 from ftops.plan.saved_diff import differences, summarize
-from ftops.redact import redact_url
+from ftops.redact import redact_url, redact_urls_in
 from ftops.state.atomic import atomic_write_text
 from ftops.state.lockfile import json_problem
 from ftops.state.model import LockFile
@@ -49,6 +49,11 @@ class SavedPlan:
 
     plan: Plan
     targets: tuple[str, ...] = ()
+
+
+def _refusal(message: str, *, where: str | None = None, hint: str | None = None) -> PlanFileError:
+    """A PlanFileError whose text echoes no secret: a plan file may carry anything, URLs with tokens included."""
+    return PlanFileError(redact_urls_in(message), where=redact_urls_in(where) if where else None, hint=hint)
 
 
 def plan_digest(content: dict[str, Any], targets: Sequence[str]) -> str:
@@ -69,7 +74,7 @@ def save_plan(path: Path, plan: Plan, *, targets: Sequence[str] = ()) -> None:
     path = Path(path)
     found = secret_paths(plan.model_dump(mode="json"))
     if found:
-        raise PlanFileError(
+        raise _refusal(
             f"refusing to write a secret-looking value into the plan file at {', '.join(found)}",
             where=str(path),
             hint="this is a bug in ftops (secrets must stay in environment variables); please report it",
@@ -77,7 +82,7 @@ def save_plan(path: Path, plan: Plan, *, targets: Sequence[str] = ()) -> None:
     try:
         atomic_write_text(path, dump_plan(plan, targets=targets))
     except OSError as exc:
-        raise PlanFileError(
+        raise _refusal(
             f"cannot write the plan file: {exc.strerror or exc}",
             where=str(path),
             hint="save it in a writable directory (e.g. `-o $RUNNER_TEMP/plan.json` or `-o /tmp/plan.json`), or "
@@ -96,36 +101,43 @@ def _read(path: Path) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise PlanFileError("the plan file does not exist", where=str(path), hint=_REPLAN) from None
+        raise _refusal("the plan file does not exist", where=str(path), hint=_REPLAN) from None
     except OSError as exc:
-        raise PlanFileError(f"cannot read the plan file: {exc.strerror or exc}", where=str(path),
+        raise _refusal(f"cannot read the plan file: {exc.strerror or exc}", where=str(path),
                             hint=_REPLAN) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise PlanFileError(f"the plan file is {what}", where=str(path),
+        raise _refusal(f"the plan file is {what}", where=str(path),
                             hint="pass the file written by `ftops plan -o <file>`")
     with os.fdopen(fd, "rb") as fh:
         if info.st_size > MAX_BYTES:
-            raise PlanFileError(f"the plan file is too large ({info.st_size:,} bytes)", where=str(path),
+            raise _refusal(f"the plan file is too large ({info.st_size:,} bytes)", where=str(path),
                                 hint=_REPLAN)
         data = fh.read(MAX_BYTES + 1)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PlanFileError(f"cannot read the plan file: {exc}", where=str(path), hint=_REPLAN) from None
+        raise _refusal(f"cannot read the plan file: {exc}", where=str(path), hint=_REPLAN) from None
 
 
-def _too_deep(value: Any) -> bool:
+def _shape_problem(value: Any) -> str | None:
+    """Why ``value`` (parsed JSON) cannot be a plan however its fields read: too deep, or text that is not text."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return True
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+            return f"nests more than {MAX_DEPTH} levels deep"
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate escape such as "\\ud800"
+                return "holds a lone UTF-16 surrogate escape (e.g. \\ud800), which is not text"
+            continue
+        children = [*item, *item.values()] if isinstance(item, dict) else item if isinstance(item, list) else ()
         stack.extend((child, depth + 1) for child in children)
-    return False
+    return None
 
 
 def load_plan(path: Path) -> Plan:
@@ -140,18 +152,19 @@ def load_saved_plan(path: Path) -> SavedPlan:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PlanFileError(
+        raise _refusal(
             f"the plan file {json_problem(text, exc)}",
             where=str(Location(str(path), exc.lineno, exc.colno)),
             hint=_REPLAN,
         ) from None
     except RecursionError:
-        raw = None
-    if raw is None or _too_deep(raw):
-        raise PlanFileError(f"the plan file nests more than {MAX_DEPTH} levels deep", where=str(path),
-                            hint=_REPLAN)
+        raise _refusal(f"the plan file nests more than {MAX_DEPTH} levels deep", where=str(path),
+                            hint=_REPLAN) from None
+    problem = _shape_problem(raw)
+    if problem is not None:
+        raise _refusal(f"the plan file {problem}", where=str(path), hint=_REPLAN)
     if not isinstance(raw, dict) or "changes" not in raw or "id" not in raw:
-        raise PlanFileError(
+        raise _refusal(
             "this is not an ftops plan file",
             where=str(path),
             hint="pass the file written by `ftops plan -o <file>`",
@@ -160,7 +173,7 @@ def load_saved_plan(path: Path) -> SavedPlan:
     current = _major(PLAN_FORMAT_VERSION)
     if _major(version) != current:
         newer = (_major(version) or 0) > (current or 0)
-        raise PlanFileError(
+        raise _refusal(
             f"the plan file has format_version {str(version)[:40]!r}; this ftops reads {PLAN_FORMAT_VERSION}",
             where=str(path),
             hint=("upgrade ftops to the version that wrote it, or " if newer else "") + _REPLAN,
@@ -171,16 +184,16 @@ def load_saved_plan(path: Path) -> SavedPlan:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise PlanFileError(
+        raise _refusal(
             f"the plan file is damaged: {field[:200]}: {first['msg'][:200]}", where=str(path), hint=_REPLAN
         ) from None
     targets = binding.get("targets") if isinstance(binding, dict) else None
     if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
-        raise PlanFileError("the plan file has no valid binding (digest and options)", where=str(path),
+        raise _refusal("the plan file has no valid binding (digest and options)", where=str(path),
                             hint=f"it was not written by this version of `ftops plan -o`; {_REPLAN}")
     assert isinstance(binding, dict)
     if binding.get("digest") != plan_digest(raw, targets) or raw != plan.model_dump(mode="json"):
-        raise PlanFileError(
+        raise _refusal(
             "the plan file was edited after `ftops plan` wrote it (its digest does not match its content)",
             where=str(path),
             hint=f"a saved plan is applied exactly as written or not at all; {_REPLAN}",
@@ -196,7 +209,7 @@ def bind_to_inputs(saved: SavedPlan, fresh: Plan) -> Plan:
     """
     found = differences(saved.plan, fresh)
     if found:
-        raise PlanFileError(
+        raise _refusal(
             "the saved plan's changes are not what its manifests and state ask for now; nothing was applied:\n"
             + summarize(found),
             where=f"plan {saved.plan.id}",
@@ -208,46 +221,46 @@ def bind_to_inputs(saved: SavedPlan, fresh: Plan) -> Plan:
 def check_plan_applicable(plan: Plan, lock: LockFile | None, manifest_digest: str, endpoint_identity: str) -> None:
     """Raise PlanFileError unless ``plan`` can be applied to exactly this lock, manifests and endpoint."""
     if plan.endpoint != endpoint_identity:
-        raise PlanFileError(
+        raise _refusal(
             f"the plan was made against {redact_url(plan.endpoint)}, but this run targets {endpoint_identity}",
             where=f"plan {plan.id}",
             hint=f"set FTOPS_ENDPOINT to the plan's endpoint, or {_REPLAN}",
         )
     if lock is not None and plan.id in lock.applied_plans:
-        raise PlanFileError(
+        raise _refusal(
             "this plan was already applied; a saved plan can be applied only once",
             where=f"plan {plan.id}",
             hint=_REPLAN,
         )
     if plan.lock_lineage is None and lock is not None:
-        raise PlanFileError(
+        raise _refusal(
             "the plan was made when the project had no lock file, but one exists now "
             f"(serial {lock.serial}): applying it could create everything a second time",
             where=f"plan {plan.id}",
             hint=_REPLAN,
         )
     if plan.lock_lineage is not None and lock is None:
-        raise PlanFileError(
+        raise _refusal(
             "the plan was made against a lock file that no longer exists",
             where=f"plan {plan.id}",
             hint=f"restore ftops.lock (e.g. `git checkout -- ftops.lock`), or {_REPLAN}",
         )
     if lock is not None and plan.lock_lineage is not None:
         if plan.lock_lineage != lock.lineage:
-            raise PlanFileError(
+            raise _refusal(
                 f"the plan belongs to another lock file (lineage {plan.lock_lineage}, this one is {lock.lineage})",
                 where=f"plan {plan.id}",
                 hint=f"apply it in the project it was made for, or {_REPLAN}",
             )
         if plan.lock_serial != lock.serial:
-            raise PlanFileError(
+            raise _refusal(
                 f"the plan is stale: the lock changed since this plan was made (serial {plan.lock_serial} → "
                 f"{lock.serial})",
                 where=f"plan {plan.id}",
                 hint=f"run ftops plan again; {_REPLAN}",
             )
     if plan.manifest_digest != manifest_digest:
-        raise PlanFileError(
+        raise _refusal(
             "the manifests changed since this plan was made",
             where=f"plan {plan.id}",
             hint=_REPLAN,
