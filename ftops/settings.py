@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from ftops.errors import ConfigError
+from ftops.redact import redact_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -223,20 +224,24 @@ def normalize_endpoint(value: str, *, where: str) -> str | None:
     text = value.strip()
     if text.lower() == LOCAL:
         return None
-    parts = urlsplit(text)
+    shown = redact_url(text)  # errors below never echo user info, a query or a fragment
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"endpoint {text!r} is not an http(s) URL", where=where,
+        raise ConfigError(f"endpoint '{shown}' is not an http(s) URL", where=where,
                           hint="use the host root, e.g. https://api.mistral.ai, or 'local' for the embedded API")
     if parts.username or parts.password:
         # The endpoint is written to the lock file; credentials must stay in MISTRAL_API_KEY.
         raise ConfigError("endpoint URL must not contain credentials", where=where,
                           hint=f"put the key in {ENV_API_KEY} and use the bare host root")
     if parts.query or parts.fragment:
-        raise ConfigError(f"endpoint {text!r} must not have a query or fragment", where=where,
+        raise ConfigError(f"endpoint '{shown}' must not have a query or fragment", where=where,
                           hint="use the host root, e.g. https://api.mistral.ai")
     path = parts.path.rstrip("/")
     if path.endswith("/v1"):
-        raise ConfigError(f"endpoint {text!r} ends in /v1", where=where,
+        raise ConfigError(f"endpoint '{shown}' ends in /v1", where=where,
                           hint=f"use the host root only: {parts.scheme}://{parts.netloc}{path[:-3]}")
     return f"{parts.scheme}://{parts.netloc.lower()}{path}"
 

@@ -165,6 +165,13 @@ class _Root(click.Group):
         except Exception as exc:  # an ftops bug: say so plainly, keep the traceback for FTOPS_DEBUG
             if os.environ.get("FTOPS_DEBUG"):
                 raise
+            if isinstance(exc, OSError):  # read-only directory, disk full, permission denied: cause and fix
+                from ftops.envproblems import environment_error
+
+                problem = environment_error(exc)
+                if problem is not None:
+                    click.echo(problem.render(), err=True)
+                    ctx.exit(problem.exit_code)
             click.echo(
                 f"Error: internal error: {type(exc).__name__}: {exc}\n"
                 "  hint: this is a bug in ftops; rerun with FTOPS_DEBUG=1 for a traceback and report it",

@@ -112,10 +112,13 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         current = store.lock if store.exists else None
         token_counts: dict[str, int] = {}  # the exact counts this plan used, committed with the lock
         if plan_path is not None:
-            from ftops.plan.planfile import check_plan_applicable, load_plan
+            from ftops.plan.planfile import bind_to_inputs, check_plan_applicable, load_saved_plan
 
-            plan = load_plan(Path(plan_path))
-            check_plan_applicable(plan, current, manifest.digest, settings.endpoint_identity)
+            saved = load_saved_plan(Path(plan_path))
+            check_plan_applicable(saved.plan, current, manifest.digest, settings.endpoint_identity)
+            fresh, _ = plan_and_snapshot(settings, session.client, current, manifest, targets=saved.targets,
+                                         replace=saved.replace)
+            plan = bind_to_inputs(saved, fresh)  # the saved changes, exactly, or a refusal listing the differences
         else:
             plan, live = plan_and_snapshot(settings, session.client, current, manifest, targets=targets,
                                            replace=replace, token_counts=token_counts)

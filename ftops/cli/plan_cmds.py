@@ -101,7 +101,7 @@ def plan_cmd(
             raise
     click.echo(_render(plan, fmt), nl=False)
     if out is not None:
-        save_plan(Path(out), plan)
+        save_plan(Path(out), plan, targets=targets, replace=replace)
         info(f"Saved the plan to {out}. Apply exactly this plan with: ftops apply {out}")
     actionable = [c for c in plan.changes if waiting_job(c, plan) is None]
     if plan.changes and not actionable:

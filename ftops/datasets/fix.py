@@ -200,9 +200,15 @@ def _fix_row(row: Row, recheck: _KindTracker, result: FixResult) -> bytes | None
     if errors:
         result.changes.append(FixChange(row.number, "dropped", fixer.reasons + errors))
         return None
+    try:
+        line = json.dumps(fixed, ensure_ascii=False).encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate (e.g. "\\ud800"): valid JSON escape, not valid UTF-8 text
+        why = "E120 the text holds a lone UTF-16 surrogate escape (e.g. \\ud800), which is not a character"
+        result.changes.append(FixChange(row.number, "dropped", [*fixer.reasons, why]))
+        return None
     if fixer.reasons:
         result.changes.append(FixChange(row.number, "changed", fixer.reasons))
-    return json.dumps(fixed, ensure_ascii=False).encode("utf-8") + b"\n"
+    return line
 
 
 class AtomicWriter:

@@ -9,6 +9,8 @@ while counting every problem per code. ``iter_rows`` exposes the same pass to ``
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,20 +110,29 @@ def iter_rows(stream: IO[bytes], *, kind: DataKind | None = None,
 
 
 def open_dataset(path: str | Path) -> IO[bytes]:
-    """Open a dataset for binary reading, turning OS errors into a DatasetError with a hint."""
+    """Open a dataset for binary reading, turning OS errors into a DatasetError with a hint.
+
+    Only regular files are read: a FIFO would block forever and ``/dev/zero`` never ends. The file is opened
+    non-blocking (so opening a FIFO returns at once) and checked with ``fstat`` on the descriptor itself.
+    """
     p = Path(path)
     try:
-        if p.is_dir():
-            raise DatasetError("is a directory, not a JSONL file", where=str(p),
-                               hint="name a .jsonl file")
-        return p.open("rb")
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise DatasetError("file not found", where=str(p), hint="check the path (relative to the "
                            "current directory)") from None
     except PermissionError:
         raise DatasetError("permission denied", where=str(p), hint="make the file readable") from None
     except OSError as exc:
-        raise DatasetError(f"cannot read the file: {exc.strerror or exc}", where=str(p)) from None
+        raise DatasetError(f"cannot read the file: {exc.strerror or exc}", where=str(p),
+                           hint="name a readable .jsonl file") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a pipe, socket or device)"
+        raise DatasetError(f"is {what}, not a JSONL file", where=str(p), hint="name a .jsonl file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def validate_path(

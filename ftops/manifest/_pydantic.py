@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from ftops.manifest import codes
-from ftops.manifest._report import Source, did_you_mean, dotted
+from ftops.manifest._report import Source, did_you_mean, dotted, excerpt
 from ftops.manifest.schema import NAME_PATTERN
 
 _RANGE_ERRORS = {
@@ -76,7 +76,7 @@ def user_fields(model: type[BaseModel]) -> list[str]:
 def _shown(value: Any, path: tuple[str | int, ...]) -> str:
     if "integrations" in path:
         return ""
-    text = repr(value)
+    text = excerpt(value)
     return f" (got {text})" if len(text) <= 60 else f" (got a {type(value).__name__})"
 
 

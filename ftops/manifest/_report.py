@@ -7,6 +7,7 @@ defines, so a check only names the field path and the diagnostic gets ``file:lin
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,15 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
         return lowered[word.lower()]
     hits = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[hits[0]] if hits else None
+
+
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxlevel, _EXCERPT.maxlist, _EXCERPT.maxdict, _EXCERPT.maxstring, _EXCERPT.maxother = 2, 4, 4, 60, 60
+
+
+def excerpt(value: object) -> str:
+    """A bounded ``repr`` of user input: a few items and characters, however large (or recursive) the value."""
+    return _EXCERPT.repr(value)
 
 
 def dotted(path: Path) -> str:

@@ -182,7 +182,14 @@ def _raw_references(data: Any) -> Iterator[tuple[str, str, tuple[str | int, ...]
 
 def _check_path(entry: Entry, file: FileResource, root: Path) -> None:
     path = ("spec", "path")
-    target = (entry.manifest_dir / file.spec.path).resolve()
+    try:  # a symlink loop raises RuntimeError, a name over 255 bytes OSError (ENAMETOOLONG)
+        target = (entry.manifest_dir / file.spec.path).resolve()
+        target.is_file()
+    except (OSError, RuntimeError) as exc:
+        why = "a symlink loop" if isinstance(exc, RuntimeError) else (exc.strerror or str(exc)).lower()
+        entry.source.report(codes.FILE_NOT_FOUND, f"dataset path cannot be resolved: {why}", path,
+                            hint="point path at a .jsonl file (names up to 255 bytes, no symlink loops)")
+        return
     if not target.is_relative_to(root):
         entry.source.report(codes.PATH_ESCAPES_ROOT, f"path '{file.spec.path}' points outside the project ({root})",
                             path, hint="keep datasets inside the project root (symlinks are followed)")

@@ -4,6 +4,15 @@ PyYAML's ``compose_all`` keeps node marks that ``safe_load`` throws away; we wal
 every later error (pydantic, references, paths) can point at the exact key or value. Floats follow YAML 1.2
 (``1e-4`` is a number, as editors and the JSON Schema see it, not the string PyYAML 1.1 would make of it).
 Keys given twice in one mapping are reported instead of silently keeping the last one.
+
+Speed: libyaml's parser (PyYAML's ``CSafeLoader``) is used where PyYAML was built with it; the pure-Python
+parser stays the fallback. Both feed the same resolver and the same builder below, so documents are
+identical. When libyaml rejects the text, the text is parsed again with the pure-Python parser, so every
+syntax error (message and ``line:column``) is the same whichever parser is installed.
+
+Bounds (hostile input must fail fast with one clear error, never hang or crash): a document may hold at most
+:data:`MAX_NODES` nodes once aliases are expanded and use at most :data:`MAX_ALIASES` aliases ("billion
+laughs" is refused before anything walks the expanded value), and nest at most :data:`MAX_DEPTH` levels.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -20,20 +29,35 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 Path = tuple[str | int, ...]
 
 
+MAX_DEPTH = 64  # nesting levels of one document (a manifest needs about 6)
+MAX_NODES = 200_000  # nodes of one document once aliases are expanded (a big matrix job needs a few thousand)
+MAX_ALIASES = 10_000  # aliases (*name) in one document
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that also reads YAML 1.2 floats without a dot (``1e-4``, ``5E-5``)."""
 
 
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+_FLOAT_12 = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789"))
+
+_CLoader: type | None
+try:
+    class _CLoaderImpl(yaml.CSafeLoader):
+        """The same loader on libyaml's parser (about 10× faster to compose)."""
+
+    _CLoaderImpl.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789"))
+    _CLoader = _CLoaderImpl
+except AttributeError:  # PyYAML built without libyaml
+    _CLoader = None
+# More than MAX_DEPTH flow collections opened in a row ("[[[[…" or "{ {[ …").
+_DEEP_FLOW = re.compile(r"[\[{](?:\s*[\[{]){" + str(MAX_DEPTH) + "}")
+# What the pure-Python reader refuses (control characters): such text goes straight to that reader's error.
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 
-@dataclass(frozen=True)
-class Pos:
-    """1-based line and column of a node's start."""
+class Pos(NamedTuple):
+    """1-based line and column of a node's start (a tuple: hundreds of thousands are made per large load)."""
 
     line: int
     column: int
@@ -45,8 +69,9 @@ class Document:
 
     data: Any
     start: Pos
-    keys: dict[Path, Pos] = field(default_factory=dict)  # path of a mapping entry → its key
-    values: dict[Path, Pos] = field(default_factory=dict)  # path → its value node
+    # Positions packed in one int each (line << 32 | column): a large project has hundreds of thousands.
+    keys: dict[Path, int] = field(default_factory=dict)  # path of a mapping entry → its key
+    values: dict[Path, int] = field(default_factory=dict)  # path → its value node
     duplicate_keys: list[tuple[Path, Pos, Pos]] = field(default_factory=list)  # (path, first, again)
     bad_keys: list[tuple[Path, Pos]] = field(default_factory=list)  # non-scalar mapping keys
 
@@ -61,57 +86,34 @@ class Document:
     def _closest(self, path: Path, *, prefer_key: bool) -> Pos:
         first, second = (self.keys, self.values) if prefer_key else (self.values, self.keys)
         if path in first:
-            return first[path]
+            return unpack(first[path])
         if path in second:
-            return second[path]
+            return unpack(second[path])
         # Not written at all (a missing field, a pydantic union branch): point at the nearest parent key.
         for n in range(len(path) - 1, -1, -1):
             prefix = path[:n]
             if prefix in self.keys:
-                return self.keys[prefix]
+                return unpack(self.keys[prefix])
             if prefix in self.values:
-                return self.values[prefix]
+                return unpack(self.values[prefix])
         return self.start
+
+
+def unpack(packed: int) -> Pos:
+    """A position stored in :attr:`Document.keys` / :attr:`Document.values`."""
+    return Pos(packed >> 32, packed & 0xFFFFFFFF)
+
+
+def _packed(node: Node) -> int:
+    mark = node.start_mark
+    return (mark.line + 1) << 32 | (mark.column + 1)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def _pos(node: Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-class _Builder:
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
-        self.constructor = SafeConstructor()
-        # An alias reuses its anchor's node: build each node once, so "billion laughs" input stays linear and
-        # a recursive anchor becomes a recursive object (which validation then rejects) instead of a crash.
-        self.built: dict[int, Any] = {}
-
-    def build(self, node: Node, path: Path) -> Any:
-        self.doc.values.setdefault(path, _pos(node))
-        if id(node) in self.built:
-            return self.built[id(node)]
-        if isinstance(node, MappingNode):
-            # Merge keys (<<: *anchor) are folded in first, as safe_load would do.
-            self.constructor.flatten_mapping(node)
-            out: dict[str, Any] = {}
-            self.built[id(node)] = out
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, ScalarNode):
-                    self.doc.bad_keys.append((path, _pos(key_node)))
-                    continue
-                key = str(self.constructor.construct_object(key_node))
-                child = (*path, key)
-                if key in out:
-                    self.doc.duplicate_keys.append((child, self.doc.keys[child], _pos(key_node)))
-                self.doc.keys[child] = _pos(key_node)
-                out[key] = self.build(value_node, child)
-            return out
-        if isinstance(node, SequenceNode):
-            items: list[Any] = []
-            self.built[id(node)] = items
-            items.extend(self.build(item, (*path, i)) for i, item in enumerate(node.value))
-            return items
-        return self.constructor.construct_object(node, deep=True)
 
 
 class YamlSyntaxError(Exception):
@@ -123,13 +125,82 @@ class YamlSyntaxError(Exception):
         self.pos = pos
 
 
-def iter_documents(text: str) -> Iterator[Document]:
-    """Yield each document in ``text``; raise :class:`YamlSyntaxError` where the YAML breaks.
+class YamlLimitError(YamlSyntaxError):
+    """Valid YAML, but past a bound (nesting depth, alias count, expanded size)."""
 
-    Documents before a syntax error are still yielded, so their own problems are reported too.
-    """
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.constructor = SafeConstructor()
+        # An alias reuses its anchor's node: build each node once, so "billion laughs" input stays linear and
+        # a recursive anchor becomes a recursive object (which validation then rejects) instead of a crash.
+        # The value is kept with its expanded size (node count), so the bound is checked without expanding.
+        self.built: dict[int, tuple[Any, int]] = {}
+        self.aliases = 0
+
+    def build(self, node: Node, path: Path) -> Any:
+        return self._build(node, path, 1)[0]
+
+    def _build(self, node: Node, path: Path, depth: int) -> tuple[Any, int]:
+        values = self.doc.values
+        if path not in values:
+            values[path] = _packed(node)
+        if id(node) in self.built:
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise YamlLimitError(f"the document uses more than {MAX_ALIASES:,} aliases", _pos(node))
+            return self.built[id(node)]
+        if depth > MAX_DEPTH:
+            raise YamlLimitError(f"the document nests more than {MAX_DEPTH} levels deep", _pos(node))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            items: list[Any] = []
+            self.built[id(node)] = (items, 1)  # a recursive alias counts as one node
+            size = 1
+            for i, item in enumerate(node.value):
+                value, item_size = self._build(item, (*path, i), depth + 1)
+                items.append(value)
+                size += item_size
+            return self._done(node, items, size)
+        if node.tag == _STR_TAG:  # most scalars: skip the constructor's bookkeeping
+            return node.value, 1
+        return self._done(node, self.constructor.construct_object(node, deep=True), 1)
+
+    def _mapping(self, node: MappingNode, path: Path, depth: int) -> tuple[Any, int]:
+        # Merge keys (<<: *anchor) are folded in first, as safe_load would do.
+        self.constructor.flatten_mapping(node)
+        out: dict[str, Any] = {}
+        self.built[id(node)] = (out, 1)
+        size = 1
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.doc.bad_keys.append((path, _pos(key_node)))
+                continue
+            key = key_node.value if key_node.tag == _STR_TAG else str(self.constructor.construct_object(key_node))
+            child = (*path, key)
+            key_pos = _packed(key_node)
+            if key in out:
+                self.doc.duplicate_keys.append((child, unpack(self.doc.keys[child]), unpack(key_pos)))
+            self.doc.keys[child] = key_pos
+            out[key], child_size = self._build(value_node, child, depth + 1)
+            size += child_size
+        return self._done(node, out, size)
+
+    def _done(self, node: Node, value: Any, size: int) -> tuple[Any, int]:
+        if size > MAX_NODES:
+            raise YamlLimitError(
+                f"the document expands to more than {MAX_NODES:,} values (aliases included)", _pos(node)
+            )
+        self.built[id(node)] = (value, size)
+        return value, size
+
+
+def _documents(text: str, loader: type) -> Iterator[Document]:
+    """Parse with ``loader``; every failure becomes a :class:`YamlSyntaxError` (or its limit subclass)."""
     try:
-        for node in yaml.compose_all(text, Loader=_Loader):
+        for node in yaml.compose_all(text, Loader=loader):
             doc = Document(data=None, start=_pos(node))
             doc.data = _Builder(doc).build(node, ())
             yield doc
@@ -146,10 +217,41 @@ def iter_documents(text: str) -> Iterator[Document]:
             mark_pos = Pos(before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1)
         reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
         raise YamlSyntaxError(str(reason), mark_pos) from None
+    except RecursionError:  # the pure-Python composer recurses once per nesting level
+        raise YamlLimitError(f"the document nests more than {MAX_DEPTH} levels deep", None) from None
     except ValueError as exc:  # a scalar the constructor cannot build (e.g. a bad timestamp)
         raise YamlSyntaxError(str(exc), None) from None
 
 
-def load_documents(text: str) -> list[Any]:
+def iter_documents(text: str, *, fast: bool = True) -> Iterator[Document]:
+    """Yield each document in ``text``; raise :class:`YamlSyntaxError` where the YAML breaks.
+
+    Documents before a syntax error are still yielded, so their own problems are reported too. ``fast``
+    uses libyaml when PyYAML has it; on any failure the text is parsed again the pure-Python way, so the
+    documents yielded and the error raised are exactly those of the pure-Python parser.
+    """
+    deep = _DEEP_FLOW.search(text)
+    if deep is not None:  # refused before parsing: a parser takes seconds to reach its own limit on these
+        before = text[: deep.start()]
+        pos = Pos(before.count("\n") + 1, deep.start() - (before.rfind("\n") + 1) + 1)
+        raise YamlLimitError(f"the document nests more than {MAX_DEPTH} levels deep", pos)
+    if fast and _CLoader is not None and not _NON_PRINTABLE.search(text):
+        done: list[Document] = []
+        try:
+            done.extend(_documents(text, _CLoader))
+        except YamlSyntaxError:
+            pass  # reparsed below, for the pure-Python parser's own message and position
+        else:
+            yield from done
+            return
+    yield from _documents(text, _Loader)
+
+
+def load_documents(text: str, *, fast: bool = True) -> list[Any]:
     """Plain data of every document (what ``yaml.safe_load_all`` would give, with YAML 1.2 floats)."""
-    return [doc.data for doc in iter_documents(text)]
+    return [doc.data for doc in iter_documents(text, fast=fast)]
+
+
+def has_fast_parser() -> bool:
+    """Whether libyaml is available to this PyYAML."""
+    return _CLoader is not None

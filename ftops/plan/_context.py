@@ -49,6 +49,8 @@ class PlanContext:
                     content.setdefault(remote.id, sha)
             self._content = content
         return self._content.get(file_id)
+    # address → actions planned for it, kept by add(): asking per job was quadratic at 10,000 resources
+    _actions: dict[str, set[Action]] = field(default_factory=dict)
 
     def lock(self, address: str) -> LockedResource | None:
         entry = self.locked.get(address)
@@ -63,11 +65,12 @@ class PlanContext:
                 yield address, entry
 
     def actions(self, address: str) -> set[Action]:
-        return {c.action for c in self.changes if c.address == address}
+        return set(self._actions.get(address, ()))
 
     def add(self, address: str, action: Action, **fields: Any) -> Change:
         change = Change(address=address, kind=address.split(".", 1)[0], action=action, **fields)
         self.changes.append(change)
+        self._actions.setdefault(address, set()).add(action)
         return change
 
     def observe_drift(self, address: str, remote_id: str | None, message: str, **fields: Any) -> None:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from ftops.addresses import Address
 from ftops.errors import FtopsError, Location, StateError
+from ftops.redact import redact_url
 from ftops.state.atomic import atomic_write_text
 from ftops.state.model import LOCK_FORMAT_VERSION, LockFile
 from ftops.state.secrets import secret_paths
@@ -194,9 +195,10 @@ def check_endpoint(lock: LockFile | None, identity: str, *, where: str = LOCK_FI
     """Refuse to use a lock written against another API (ids in it mean nothing there)."""
     if lock is None or lock.endpoint is None or lock.endpoint == identity:
         return
-    recorded = "the embedded local API" if lock.endpoint == "local" else lock.endpoint
+    shown = redact_url(lock.endpoint)  # the lock is user-editable: never echo a secret put in its URL
+    recorded = "the embedded local API" if lock.endpoint == "local" else shown
     current = "the embedded local API" if identity == "local" else identity
-    env_value = "local" if lock.endpoint == "local" else lock.endpoint
+    env_value = "local" if lock.endpoint == "local" else shown
     raise StateError(
         f"the lock file belongs to {recorded}, but this run targets {current}",
         where=where,
