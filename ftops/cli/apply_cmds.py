@@ -26,6 +26,7 @@ from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, prefli
 from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs
 from ftops.cli._output import line_oriented, use_color
+from ftops.client.models import JobStatus
 from ftops.cli._session import open_session, pass_settings
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
@@ -172,8 +173,7 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
         if unknown:
             raise FtopsError(f"not a tracked job: {', '.join(unknown)}", hint="`ftops status` lists tracked jobs")
         chosen = addresses or tuple(a for a, r in resources.items()
-                                    if r.kind == "job" and r.status not in {"SUCCESS", "FAILED", "CANCELLED",
-                                                                            "FAILED_VALIDATION"})
+                                    if r.kind == "job" and not JobStatus.parse(r.status).terminal)
         if not chosen:
             click.echo("No active jobs to wait for.")
             return
