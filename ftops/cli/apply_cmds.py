@@ -26,8 +26,8 @@ from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, prefli
 from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs
 from ftops.cli._output import line_oriented, use_color
-from ftops.client.models import JobStatus
 from ftops.cli._session import open_session, pass_settings
+from ftops.client.models import JobStatus
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
 from ftops.settings import Settings
