@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from ftops.errors import ConfigError
+from ftops.state.backends.config import BackendConfig, FileBackendConfig, parse_backend
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,7 +38,7 @@ DEFAULT_LOCK = "ftops.lock"
 LOCAL = "local"
 ENV_ENDPOINT = "FTOPS_ENDPOINT"
 ENV_API_KEY = "MISTRAL_API_KEY"
-_KNOWN_KEYS = ("endpoint", "manifests", "lock")
+_KNOWN_KEYS = ("endpoint", "manifests", "lock", "backend")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Settings:
     endpoint: str | None = None  # normalised host root; None → the embedded local API
     api_key: SecretStr | None = field(default=None, repr=False)
     config_file: Path | None = None  # the ftops.toml that was read, if any
+    backend: BackendConfig = field(default_factory=FileBackendConfig)  # [backend]: where state + run lock live
 
     @property
     def embedded(self) -> bool:
@@ -101,6 +103,8 @@ def _check_config(data: dict[str, Any], text: str, path: Path) -> None:
             close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(_KNOWN_KEYS)}"
             raise ConfigError(f"unknown key '{key}' in {CONFIG_FILE}", where=where, hint=hint)
+        if key == "backend":
+            continue  # a table, checked by ftops.state.backends.config.parse_backend
         ok = isinstance(value, str) or (
             key == "manifests" and isinstance(value, list) and all(isinstance(v, str) for v in value))
         if not ok:
@@ -178,4 +182,5 @@ def load_settings(
         endpoint=chosen,
         api_key=SecretStr(key) if key else None,
         config_file=config_path if data or config_path.is_file() else None,
+        backend=parse_backend(data.get("backend"), path=config_path, text=text),
     )

@@ -29,11 +29,17 @@ from ftops.cli._session import open_session, pass_settings
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
 from ftops.settings import Settings
+from ftops.state.backends.config import run_lock_target
 from ftops.state.lockfile import read_lock
-from ftops.state.runlock import RunLock
+from ftops.state.runlock import RunLock, RunLockSlot
 from ftops.state.store import LockStore
 
 PLAN_SNIFF_BYTES = 4096
+
+
+def _run_lock(settings: Settings) -> Path | RunLockSlot:
+    """The run lock of the configured backend: ``.ftops/apply.lock`` for file, a row/object when remote."""
+    return run_lock_target(settings.backend, settings.state_dir)
 
 
 def _is_plan_file(arg: str) -> bool:
@@ -86,7 +92,7 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
     options = ApplyOptions(parallelism=parallelism, wait=wait_jobs, timeout=timeout,
                            live_display=wait_jobs and not line_oriented())
     echo = click.echo
-    with open_session(settings, echo=echo) as session, RunLock.hold(settings.state_dir, "apply") as runlock:
+    with open_session(settings, echo=echo) as session, RunLock.hold(_run_lock(settings), "apply") as runlock:
         store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
         resolve_open_intents(session.client, store, echo=echo)
         manifest = load_project(settings, paths)
@@ -152,7 +158,7 @@ def _confirm() -> None:
 @pass_settings
 def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> None:
     """Follow tracked jobs until they finish (all active ones, or the given addresses)."""
-    with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "wait"):
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(_run_lock(settings), "wait"):
         store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
         resources = store.lock.resources
         unknown = [a for a in addresses if a not in resources or resources[a].kind != "job"]
@@ -227,7 +233,7 @@ def import_cmd(settings: Settings, address: str, remote_id: str) -> None:
     cache = HashCache.load(settings.state_dir / "hashes.json")
     desired = build_desired(manifest, hashes=cache, tokens=None)
     cache.save()
-    with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "import"):
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(_run_lock(settings), "import"):
         store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
         result = import_resource(session.client, store, desired, address, remote_id)
     for warning in result.warnings:

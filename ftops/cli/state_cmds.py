@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from ftops.settings import STATE_DIR
+from ftops.settings import load_settings
+from ftops.state.backends.config import run_lock_target
 from ftops.state.runlock import force_unlock
 
 
@@ -22,7 +23,8 @@ def force_unlock_cmd(lock_id: str) -> None:
     Only do this when the run that holds it is certainly no longer running.
     """
     # The project root is the current directory (``ftops -C DIR`` has already changed into it).
-    removed = force_unlock(Path.cwd() / STATE_DIR, lock_id)
+    settings = load_settings(Path.cwd())
+    removed = force_unlock(run_lock_target(settings.backend, settings.state_dir), lock_id)
     click.echo(f"Removed the run lock {removed.id} held by {removed.owner.describe()} since {removed.created_at}.")
 
 

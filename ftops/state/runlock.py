@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol, Union
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -259,7 +259,7 @@ class FileSlot:
         return None
 
 
-LockTarget = Union[Path, RunLockSlot]
+LockTarget = Path | RunLockSlot
 
 
 def as_slot(target: LockTarget) -> RunLockSlot:

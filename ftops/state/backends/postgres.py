@@ -226,7 +226,8 @@ class PostgresSlot:
             if not self._have_advisory:
                 return False  # a live session holds the project's lock
             cur.execute(self.backend._sql(
-                "INSERT INTO {s}.ftops_run_lock (name, lock_id, info) VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING"),
+                "INSERT INTO {s}.ftops_run_lock (name, lock_id, info) VALUES (%s, %s, %s) "
+                "ON CONFLICT (name) DO NOTHING"),
                 (self.backend.name, info.id, dump_info(info)))
             return bool(cur.rowcount == 1)
 

@@ -58,7 +58,7 @@ class Credentials:
             raise ConfigError(
                 "no credentials for the s3 backend",
                 where=f"{ENV_ACCESS_KEY} / {ENV_SECRET_KEY}",
-                hint=f"export {ENV_ACCESS_KEY}=... and {ENV_SECRET_KEY}=... (and {ENV_SESSION_TOKEN} for temporary ones)",
+                hint=f"export {ENV_ACCESS_KEY}=... and {ENV_SECRET_KEY}=... (+ {ENV_SESSION_TOKEN} if temporary)",
             )
         return cls(access, secret, env.get(ENV_SESSION_TOKEN, "").strip() or None)
 
@@ -168,7 +168,7 @@ class S3Backend:
             raise StateError(
                 f"this S3 server does not implement {method} with the headers ftops needs ({_error_code(response)})",
                 where=self.describe(),
-                hint="the s3 backend needs conditional writes (If-Match / If-None-Match); use another server or postgres",
+                hint="ftops needs conditional writes (If-Match, If-None-Match): use another server, or postgres",
             )
         return response
 
@@ -195,7 +195,7 @@ class S3Backend:
             return None
         if response.status_code != 200:
             raise self._unexpected(response, f"write {key}")
-        return response.headers.get("etag", "")
+        return str(response.headers.get("etag", ""))
 
     def delete(self, key: str, *, if_match: str | None = None) -> bool:
         response = self.request("DELETE", key, headers={"if-match": if_match} if if_match else None)
