@@ -8,12 +8,15 @@ the Debian package) and its binaries run under ``runuser``. Each ``start_*`` ret
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +58,12 @@ class PostgresServer:
                        capture_output=True, timeout=60)
 
 
+def new_base_dir(prefix: str) -> Path:
+    """A fresh directory directly under the system temp dir: pytest's own tmp tree is private to root (0700),
+    which the ``postgres`` user could not traverse."""
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
 def start_postgres(base: Path) -> tuple[PostgresServer | None, str]:
     initdb, pg_ctl, psql = _pg_bin("initdb"), _pg_bin("pg_ctl"), _pg_bin("psql")
     if not (initdb and pg_ctl and psql):
@@ -72,10 +81,7 @@ def start_postgres(base: Path) -> tuple[PostgresServer | None, str]:
         except KeyError:
             return None, "running as root and there is no 'postgres' user to run PostgreSQL as"
         as_user = [runuser, "-u", "postgres", "--"]
-        os.chmod(base, 0o755)
-        for parent in base.parents:  # the postgres user must be able to reach the temp dir
-            if str(parent).startswith(("/tmp", "/var/tmp")) and parent != Path("/tmp"):
-                os.chmod(parent, os.stat(parent).st_mode | 0o711)
+        os.chmod(base, 0o755)  # base must sit in a directory the postgres user can traverse (see new_base_dir)
         data = base / "pgdata"
         data.mkdir()
         os.chown(data, pw.pw_uid, pw.pw_gid)
@@ -120,12 +126,10 @@ class S3Server:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
+        # A throwaway test server: SIGKILL its process group (weed takes ~20 s to drain on SIGTERM).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=20)
 
 
 def weed_binary() -> str | None:

@@ -125,6 +125,10 @@ class PostgresBackend:
                 raise StateError(f"the postgres backend failed: {self.redact(str(exc))}",
                                  where=self.describe()) from None
 
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
     def close(self) -> None:
         with self._mutex:
             if self._conn is not None:
@@ -203,7 +207,9 @@ class PostgresBackend:
     # -- the run lock ----------------------------------------------------------------------------------
 
     def run_lock_slot(self) -> PostgresSlot:
-        return PostgresSlot(self)
+        # A session of its own: advisory locks are re-entrant within one session, so two slots sharing a
+        # connection would both "win".
+        return PostgresSlot(PostgresBackend(self._url, name=self.name, schema=self.schema, url_env=self.url_env))
 
 
 class PostgresSlot:
@@ -245,11 +251,19 @@ class PostgresSlot:
         return info
 
     def replace(self, info: RunLockInfo) -> bool:
-        with self.backend.cursor() as cur:
-            cur.execute(self.backend._sql(
-                "UPDATE {s}.ftops_run_lock SET info = %s WHERE name = %s AND lock_id = %s"),
-                (dump_info(info), self.backend.name, info.id))
-            return bool(cur.rowcount == 1)
+        try:
+            with self.backend.cursor() as cur:
+                cur.execute(self.backend._sql(
+                    "UPDATE {s}.ftops_run_lock SET info = %s WHERE name = %s AND lock_id = %s"),
+                    (dump_info(info), self.backend.name, info.id))
+                return bool(cur.rowcount == 1)
+        except StateError:
+            if self.backend.connected:
+                raise
+            # The session ended (force-unlock terminated it, or the server restarted): the advisory lock
+            # went with it, so this run no longer holds the run lock whatever the row says.
+            self._have_advisory = False
+            return False
 
     def remove(self, lock_id: str) -> bool:
         with self.backend.cursor() as cur:
