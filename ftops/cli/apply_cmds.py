@@ -86,8 +86,8 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
     options = ApplyOptions(parallelism=parallelism, wait=wait_jobs, timeout=timeout,
                            live_display=wait_jobs and not line_oriented())
     echo = click.echo
-    with open_session(settings, echo=echo) as session, RunLock.hold(settings.state_dir, "apply") as runlock:
-        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+    with open_session(settings, echo=echo) as session, RunLock.hold(settings.state_dir, "apply") as runlock, \
+            LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity) as store:
         resolve_open_intents(session.client, store, echo=echo)
         manifest = load_project(settings, paths)
         current = store.lock if store.exists else None
@@ -152,8 +152,8 @@ def _confirm() -> None:
 @pass_settings
 def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> None:
     """Follow tracked jobs until they finish (all active ones, or the given addresses)."""
-    with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "wait"):
-        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "wait"), \
+            LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity) as store:
         resources = store.lock.resources
         unknown = [a for a in addresses if a not in resources or resources[a].kind != "job"]
         if unknown:
@@ -227,8 +227,8 @@ def import_cmd(settings: Settings, address: str, remote_id: str) -> None:
     cache = HashCache.load(settings.state_dir / "hashes.json")
     desired = build_desired(manifest, hashes=cache, tokens=None)
     cache.save()
-    with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "import"):
-        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "import"), \
+            LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity) as store:
         result = import_resource(session.client, store, desired, address, remote_id)
     for warning in result.warnings:
         click.echo(f"Warning: {result.address}: {warning}", err=True)
