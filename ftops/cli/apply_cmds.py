@@ -29,8 +29,7 @@ from ftops.cli._session import open_session, pass_settings
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
 from ftops.settings import Settings
-from ftops.state.backends.config import run_lock_target
-from ftops.state.lockfile import read_lock
+from ftops.state.backends.config import read_state, run_lock_target, state_backend
 from ftops.state.runlock import RunLock, RunLockSlot
 from ftops.state.store import LockStore
 
@@ -40,6 +39,12 @@ PLAN_SNIFF_BYTES = 4096
 def _run_lock(settings: Settings) -> Path | RunLockSlot:
     """The run lock of the configured backend: ``.ftops/apply.lock`` for file, a row/object when remote."""
     return run_lock_target(settings.backend, settings.state_dir)
+
+
+def _open_store(settings: Settings) -> LockStore:
+    """The state on the configured backend (``[backend]`` in ftops.toml; ``ftops.lock`` by default)."""
+    return LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity,
+                          backend=state_backend(settings.backend, settings.lock_path))
 
 
 def _is_plan_file(arg: str) -> bool:
@@ -92,8 +97,8 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
     options = ApplyOptions(parallelism=parallelism, wait=wait_jobs, timeout=timeout,
                            live_display=wait_jobs and not line_oriented())
     echo = click.echo
-    with open_session(settings, echo=echo) as session, RunLock.hold(_run_lock(settings), "apply") as runlock:
-        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+    with open_session(settings, echo=echo) as session, RunLock.hold(_run_lock(settings), "apply") as runlock, \
+            _open_store(settings) as store:
         resolve_open_intents(session.client, store, echo=echo)
         manifest = load_project(settings, paths)
         current = store.lock if store.exists else None
@@ -158,8 +163,8 @@ def _confirm() -> None:
 @pass_settings
 def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> None:
     """Follow tracked jobs until they finish (all active ones, or the given addresses)."""
-    with open_session(settings, echo=click.echo) as session, RunLock.hold(_run_lock(settings), "wait"):
-        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(_run_lock(settings), "wait"), \
+            _open_store(settings) as store:
         resources = store.lock.resources
         unknown = [a for a in addresses if a not in resources or resources[a].kind != "job"]
         if unknown:
@@ -195,7 +200,7 @@ def status_cmd(settings: Settings, fmt: str) -> None:
 
     echo: Callable[[str], None] = (lambda s: click.echo(s, err=True)) if fmt == "json" else click.echo
     with open_session(settings, echo=echo) as session:
-        lock = read_lock(settings.lock_path)
+        lock = read_state(settings.backend, settings.lock_path)
         rows = status_rows(lock, fetch_snapshot(session.client, lock=lock)) if lock else []
     if fmt == "json":
         payload: dict[str, Any] = {"format_version": "1.0", "endpoint": settings.endpoint_identity,
@@ -233,8 +238,8 @@ def import_cmd(settings: Settings, address: str, remote_id: str) -> None:
     cache = HashCache.load(settings.state_dir / "hashes.json")
     desired = build_desired(manifest, hashes=cache, tokens=None)
     cache.save()
-    with open_session(settings, echo=click.echo) as session, RunLock.hold(_run_lock(settings), "import"):
-        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(_run_lock(settings), "import"), \
+            _open_store(settings) as store:
         result = import_resource(session.client, store, desired, address, remote_id)
     for warning in result.warnings:
         click.echo(f"Warning: {result.address}: {warning}", err=True)

@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING
 from ftops.errors import ConfigError
 
 if TYPE_CHECKING:  # imported where used: settings (which imports this module) stays light
+    from ftops.state.backend import StateBackend
     from ftops.state.backends.postgres import PostgresBackend
     from ftops.state.backends.s3 import S3Backend
+    from ftops.state.model import LockFile
     from ftops.state.runlock import RunLockSlot
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -203,3 +205,20 @@ def run_lock_target(config: BackendConfig, state_dir: Path) -> Path | RunLockSlo
 
     opened = open_backend(config)
     return FileSlot(state_dir) if opened is None else opened.run_lock_slot()
+
+
+def state_backend(config: BackendConfig, lock_path: Path) -> StateBackend:
+    """Where the lock document and its journal live: ``FileBackend(lock_path)`` or the remote backend."""
+    opened = open_backend(config)
+    if opened is None:
+        from ftops.state.backends.file import FileBackend
+
+        return FileBackend(lock_path)
+    return opened.backend
+
+
+def read_state(config: BackendConfig, lock_path: Path) -> LockFile | None:
+    """The project's state (journal replayed) from the configured backend; None when it has none yet."""
+    from ftops.state.lockfile import load_state
+
+    return load_state(state_backend(config, lock_path))[0]

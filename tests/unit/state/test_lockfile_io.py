@@ -11,6 +11,9 @@ from ftops.errors import StateError
 from ftops.state.lockfile import check_endpoint, dump_lock, new_lock, read_lock, write_lock
 from ftops.state.model import Intent, LockedResource, LockFile
 
+UPLOAD_MARKER = {"filename": "a.cdcdcdcdcdcd.jsonl", "sha256": "cd" * 32, "bytes": 10}
+CREATE_MARKER = {"want": {"model": "open-mistral-7b", "suffix": "b"}, "attributes": {}}
+
 
 def _sample() -> LockFile:
     lock = new_lock("local")
@@ -21,8 +24,8 @@ def _sample() -> LockFile:
     )
     lock.resources["file.train"] = LockedResource(kind="file", remote_id="f-1", fingerprint="cd" * 32)
     lock.intents = [
-        Intent(id="i2", address="job.b", action="create", fingerprint="x", started_at=20.0),
-        Intent(id="i1", address="file.a", action="upload", fingerprint="y", started_at=10.0),
+        Intent(id="i2", address="job.b", action="create", fingerprint="x", started_at=20.0, marker=CREATE_MARKER),
+        Intent(id="i1", address="file.a", action="upload", fingerprint="y", started_at=10.0, marker=UPLOAD_MARKER),
     ]
     return lock
 
