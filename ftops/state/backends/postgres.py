@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,6 +32,7 @@ from ftops.state.runlock import RunLockInfo, dump_info, parse_info
 
 SCHEMA_VERSION = 1
 _CONNECT_TIMEOUT_S = 10
+_ADVISORY_TRIES = 6  # ~0.5 s for the session of a just-killed holder to end
 
 _DDL_V1 = (
     "CREATE TABLE IF NOT EXISTS {s}.ftops_schema_version (version integer PRIMARY KEY)",
@@ -225,7 +227,13 @@ class PostgresSlot:
 
     def create(self, info: RunLockInfo) -> bool:
         with self.backend.cursor() as cur:
-            if not self._have_advisory:
+            for attempt in range(_ADVISORY_TRIES):
+                if self._have_advisory:
+                    break
+                if attempt:
+                    # A runner killed a moment ago: its session ends as soon as the server reads the closed
+                    # socket. A short wait turns that race into a takeover instead of a "lock held" error.
+                    time.sleep(0.1)
                 cur.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
                 row = cur.fetchone()
                 self._have_advisory = bool(row and row[0])
