@@ -99,7 +99,7 @@ def test_two_clones_apply_at_once_exactly_one_proceeds(
 ) -> None:
     pg = request.getfixturevalue("pg_server") if kind == "postgres" else None
     s3 = request.getfixturevalue("s3_server") if kind == "s3" else None
-    name, tag = f"two-{uuid.uuid4().hex[:8]}", f"-tm{kind[:2]}{uuid.uuid4().hex[:4]}"
+    name, tag = f"two-{uuid.uuid4().hex[:8]}", f"-tm{kind[:2]}"
     machines = [clone(tmp_path / m, kind, name, tag) for m in ("laptop", "ci-runner")]
     env = backend_env(kind, serve.url, pg, s3)
     admin(serve.url, "PUT", "/_ftops/faults", {"latency_ms": 300})  # apply takes seconds: the runs overlap
@@ -144,7 +144,7 @@ def test_kill9_of_apply_on_postgres_never_duplicates(
     started = time.monotonic()
     try:
         for trial in range(KILL_TRIALS):
-            tag = f"-pk{run}{trial}"
+            tag = f"-pk{trial}"  # job suffixes are at most 18 characters: keep tags short
             root = clone(tmp_path / f"t{trial}", "postgres", f"kill-{run}-{trial}", tag)
             args = ["-C", str(root), "apply", "--auto-approve"]
             pid = fork_cli(args, env, tmp_path / f"t{trial}.log")
