@@ -101,11 +101,18 @@ def _locate(text: str, table: str, key: str | None) -> int | None:
     return None
 
 
+def _top_level_line(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"""^\s*["']?{re.escape(key)}["']?\s*=""", line):
+            return number
+    return None
+
+
 def parse_backend(raw: object, *, path: Path, text: str, table: str = "backend") -> BackendConfig:
     """The typed backend of ``[table]`` in ``path`` (whose content is ``text``); file when ``raw`` is None."""
 
     def where(key: str | None = None) -> str:
-        line = _locate(text, table, key) or _locate(text, table, None)
+        line = _locate(text, table, key) or _locate(text, table, None) or _top_level_line(text, table)
         return f"{path}:{line}" if line else str(path)
 
     if raw is None:
