@@ -62,7 +62,10 @@ def summary(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def measure(name: str, backend: StateBackend, slot: RunLockSlot, writes: int, resources: int) -> dict[str, tuple[float, float]]:
+Timings = dict[str, tuple[float, float]]  # operation -> (median ms, p99 ms)
+
+
+def measure(name: str, backend: StateBackend, slot: RunLockSlot, writes: int, resources: int) -> Timings:
     texts = [document(resources, s) for s in range(writes + 1)]
     version = backend.write(texts[0], expected=None)
 
