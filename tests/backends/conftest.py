@@ -18,6 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from servers import (
+    BUCKET,
     S3_ACCESS_KEY,
     S3_SECRET_KEY,
     PostgresServer,
@@ -29,8 +30,6 @@ from servers import (
 
 from ftops.state.backends.postgres import PostgresBackend
 from ftops.state.backends.s3 import Credentials, S3Backend
-
-BUCKET = "ftops-test"
 
 
 def _unavailable(what: str, why: str) -> None:
@@ -83,11 +82,6 @@ def s3_server() -> Iterator[S3Server]:
 
 def s3_credentials() -> Credentials:
     return Credentials(S3_ACCESS_KEY, S3_SECRET_KEY)
-
-
-def s3_env(server: S3Server) -> dict[str, str]:
-    return {"AWS_ACCESS_KEY_ID": S3_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
-            "AWS_ENDPOINT_URL_S3": server.endpoint_url}
 
 
 @pytest.fixture

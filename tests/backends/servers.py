@@ -26,6 +26,7 @@ import httpx
 
 S3_ACCESS_KEY = "ftops-test-access"
 S3_SECRET_KEY = "ftops-test-secret-0123456789"
+BUCKET = "ftops-test"
 
 
 def free_port() -> int:
@@ -173,3 +174,9 @@ def start_s3(base: Path) -> tuple[S3Server | None, str]:
         time.sleep(0.3)
     server.stop()
     return None, "the SeaweedFS S3 gateway did not answer within 90 s"
+
+
+def s3_env(server: S3Server) -> dict[str, str]:
+    """The standard AWS variables that point ftops' s3 backend at this server."""
+    return {"AWS_ACCESS_KEY_ID": S3_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+            "AWS_ENDPOINT_URL_S3": server.endpoint_url}

@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET, s3_env
-from servers import PostgresServer, S3Server
+from servers import BUCKET, PostgresServer, S3Server, s3_env
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))

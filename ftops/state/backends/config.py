@@ -226,6 +226,13 @@ def state_backend(config: BackendConfig, lock_path: Path) -> StateBackend:
 
 def read_state(config: BackendConfig, lock_path: Path) -> LockFile | None:
     """The project's state (journal replayed) from the configured backend; None when it has none yet."""
+    from ftops.state.backends.file import FileBackend
     from ftops.state.lockfile import load_state
 
-    return load_state(state_backend(config, lock_path))[0]
+    opened = open_backend(config)
+    if opened is None:
+        return load_state(FileBackend(lock_path))[0]
+    try:
+        return load_state(opened.backend)[0]
+    finally:
+        opened.close()  # a read-only command: do not keep a session open
