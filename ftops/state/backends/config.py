@@ -20,10 +20,10 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ftops.errors import ConfigError
 
@@ -115,6 +115,52 @@ def parse_backend(raw: object, *, path: Path, text: str, table: str = "backend")
         line = _locate(text, table, key) or _locate(text, table, None) or _top_level_line(text, table)
         return f"{path}:{line}" if line else str(path)
 
+    return _parse(raw, where, table)
+
+
+class BackendTableLike(Protocol):
+    """The ``[backend]`` table as settings carries it (``ftops.settings.BackendTable``): raw values + place."""
+
+    @property
+    def values(self) -> Mapping[str, object]: ...
+
+    @property
+    def where(self) -> str: ...
+
+
+def parse_table(table: BackendTableLike) -> BackendConfig:
+    """Parse a carried table; key lines are found below the table's own ``file:line`` when the file is readable."""
+    path_text, _, line_text = table.where.rpartition(":")
+    start = int(line_text) if line_text.isdigit() and path_text else None
+    path = Path(path_text) if start is not None else Path(table.where)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+
+    def where(key: str | None = None) -> str:
+        if key is not None and start is not None:
+            for number in range(start + 1, len(lines) + 1):
+                text = lines[number - 1]
+                if re.match(r"^\s*\[", text):
+                    break
+                if re.match(rf"""^\s*["']?{re.escape(key)}["']?\s*=""", text):
+                    return f"{path}:{number}"
+        return table.where
+
+    return _parse(table.values, where, "backend")
+
+
+def resolve_backend(backend: BackendConfig | BackendTableLike | None) -> BackendConfig:
+    """The typed backend from whatever settings carries: a parsed config, a raw table, or None (file)."""
+    if backend is None:
+        return FileBackendConfig()
+    if isinstance(backend, (FileBackendConfig, PostgresBackendConfig, S3BackendConfig)):
+        return backend
+    return parse_table(backend)
+
+
+def _parse(raw: object, where: Callable[..., str], table: str) -> BackendConfig:
     if raw is None:
         return FileBackendConfig()
     if not isinstance(raw, Mapping):
@@ -198,15 +244,19 @@ class RemoteBackend:
         self.backend.close()
 
 
-def open_backend(config: BackendConfig, environ: Mapping[str, str] | None = None) -> RemoteBackend | None:
+AnyBackend = BackendConfig | BackendTableLike | None  # what Settings.backend may hold
+
+
+def open_backend(config: AnyBackend, environ: Mapping[str, str] | None = None) -> RemoteBackend | None:
     """The opened remote backend of ``config`` (connections open lazily, on first use); None for the file
     backend, which callers use through the lock path and ``.ftops/`` as before."""
-    if isinstance(config, FileBackendConfig):
+    typed = resolve_backend(config)
+    if isinstance(typed, FileBackendConfig):
         return None
-    return RemoteBackend(config, os.environ if environ is None else environ)
+    return RemoteBackend(typed, os.environ if environ is None else environ)
 
 
-def run_lock_target(config: BackendConfig, state_dir: Path) -> Path | RunLockSlot:
+def run_lock_target(config: AnyBackend, state_dir: Path) -> Path | RunLockSlot:
     """What :class:`~ftops.state.runlock.RunLock` should lock: ``.ftops/`` for file, the backend's slot otherwise."""
     from ftops.state.runlock import FileSlot
 
@@ -214,7 +264,7 @@ def run_lock_target(config: BackendConfig, state_dir: Path) -> Path | RunLockSlo
     return FileSlot(state_dir) if opened is None else opened.run_lock_slot()
 
 
-def state_backend(config: BackendConfig, lock_path: Path) -> StateBackend:
+def state_backend(config: AnyBackend, lock_path: Path) -> StateBackend:
     """Where the lock document and its journal live: ``FileBackend(lock_path)`` or the remote backend."""
     opened = open_backend(config)
     if opened is None:
@@ -224,7 +274,7 @@ def state_backend(config: BackendConfig, lock_path: Path) -> StateBackend:
     return opened.backend
 
 
-def read_state(config: BackendConfig, lock_path: Path) -> LockFile | None:
+def read_state(config: AnyBackend, lock_path: Path) -> LockFile | None:
     """The project's state (journal replayed) from the configured backend; None when it has none yet."""
     from ftops.state.backends.file import FileBackend
     from ftops.state.lockfile import load_state

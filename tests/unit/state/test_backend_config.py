@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from ftops.state.backends.config import (
     PostgresBackendConfig,
     S3BackendConfig,
     open_backend,
+    resolve_backend,
     run_lock_target,
 )
 from ftops.state.runlock import FileSlot
@@ -73,3 +76,21 @@ def test_missing_url_variable_and_credentials_are_clear(tmp_path: Path) -> None:
     s3 = S3BackendConfig(bucket="b", key="k")
     with pytest.raises(ConfigError, match="no credentials for the s3 backend"):
         open_backend(s3, environ={})
+
+
+@dataclass(frozen=True)
+class CarriedTable:  # the shape ftops.settings carries for an environment's [environments.NAME.backend]
+    values: Mapping[str, object]
+    where: str
+
+
+def test_a_carried_table_is_parsed_with_key_lines(tmp_path: Path) -> None:
+    toml = tmp_path / "ftops.toml"
+    toml.write_text('[environments.prod.backend]\ntype = "postgres"\nname = "p"\nurl_env = "postgres://x"\n')
+    good = CarriedTable({"type": "s3", "bucket": "b", "key": "k"}, f"{toml}:1")
+    assert resolve_backend(good) == S3BackendConfig(bucket="b", key="k", where=f"{toml}:1")
+    assert resolve_backend(None) == FileBackendConfig()
+    bad = CarriedTable({"type": "postgres", "name": "p", "url_env": "postgres://x"}, f"{toml}:1")
+    with pytest.raises(ConfigError) as err:
+        resolve_backend(bad)
+    assert err.value.where == f"{toml}:4"
