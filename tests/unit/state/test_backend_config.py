@@ -23,7 +23,7 @@ from ftops.state.runlock import FileSlot
 
 def settings_with(tmp_path: Path, toml: str) -> object:
     (tmp_path / "ftops.toml").write_text(toml)
-    return load_settings(tmp_path, environ={}).backend
+    return resolve_backend(load_settings(tmp_path, environ={}).backend)
 
 
 def test_no_table_is_the_file_backend(tmp_path: Path) -> None:
