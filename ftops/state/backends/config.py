@@ -148,7 +148,7 @@ def parse_table(table: BackendTableLike) -> BackendConfig:
                     return f"{path}:{number}"
         return table.where
 
-    return _parse(table.values, where, "backend")
+    return _parse(table.values, where, str(getattr(table, "table", "backend")))  # "environments.NAME.backend"
 
 
 def resolve_backend(backend: BackendConfig | BackendTableLike | None) -> BackendConfig:
