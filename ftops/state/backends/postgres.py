@@ -173,6 +173,9 @@ class PostgresBackend:
 
     def write(self, text: str, *, expected: str | None) -> str:
         lineage, serial = _identity_of(text)
+        if expected is not None and not expected.isdigit():
+            raise StateConflict("the version to replace is not one this backend wrote", where=self.describe(),
+                                hint="run ftops plan again")
         with self.cursor() as cur:
             if expected is None:
                 cur.execute(self._sql(
