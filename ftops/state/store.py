@@ -25,8 +25,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pydantic import ValidationError
-
 from ftops.addresses import Address
 from ftops.errors import StateError
 from ftops.state.atomic import atomic_write_text, remove_dead_temp_files, state_write_error
@@ -48,7 +46,7 @@ from ftops.state.journal import (
     changes_anything,
 )
 from ftops.state.lockfile import backup_path_for, check_endpoint, dump_lock, load_state, new_lock
-from ftops.state.model import Intent, LockedResource, LockFile
+from ftops.state.model import Intent, LockedResource, LockFile, intent_problems
 from ftops.state.secrets import secret_paths
 
 __all__ = ["MAX_APPLIED_PLANS", "LockStore", "load_state"]
@@ -207,21 +205,13 @@ class LockStore:
         self, address: Address | str, action: str, fingerprint: str, marker: dict[str, Any] | None = None
     ) -> Intent:
         """Record (durably) that a non-idempotent call is about to be made. Call BEFORE the POST."""
-        try:
-            intent = Intent(
-                id=str(uuid.uuid4()),
-                address=str(address),
-                action=action,  # validated by the model: upload | create, with the marker recovery needs
-                fingerprint=fingerprint,
-                marker=dict(marker or {}),
-                started_at=round(time.time(), 3),
-            )
-        except ValidationError as exc:
-            raise StateError(
-                f"refusing to record an intent recovery could not resolve: {exc.errors()[0]['msg']}",
-                where=str(address),
-                hint="this is a bug in ftops; please report it",
-            ) from None
+        marker = dict(marker or {})
+        problem = intent_problems(action, marker)
+        if problem is not None:
+            raise StateError(f"refusing to record an intent recovery could not resolve: it {problem}",
+                             where=str(address), hint="this is a bug in ftops; please report it")
+        intent = Intent(id=str(uuid.uuid4()), address=str(address), action=action, fingerprint=fingerprint,
+                        marker=marker, started_at=round(time.time(), 3))
         self._commit(BeginIntent(intent=intent))
         return intent
 

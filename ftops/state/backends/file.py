@@ -92,6 +92,9 @@ def digest(data: bytes) -> str:
 class FileBackend:
     """State in files: the lock at ``lock_path``, the journal in ``.ftops/`` beside it."""
 
+    # Process-wide fault hook for tests that drive the CLI (which builds its own backend); None in real use.
+    fault_hook: FaultHook | None = None
+
     def __init__(self, lock_path: Path, *, faults: FaultHook | None = None) -> None:
         self.path = Path(lock_path)
         self.journal_path = journal_path_for(self.path)
@@ -165,8 +168,9 @@ class FileBackend:
     # -- the journal ----------------------------------------------------------------------------------
 
     def _fault(self, operation: str) -> None:
-        if self._faults is not None:
-            self._faults(operation)
+        hook = self._faults if self._faults is not None else FileBackend.fault_hook
+        if hook is not None:
+            hook(operation)
 
     def _open_journal(self) -> int:
         if self._journal_fd is not None:
