@@ -197,14 +197,14 @@ def value_problem(lock: LockFile) -> tuple[str, tuple[int | str, ...]] | None:
 
 def _check_addresses(lock: LockFile, text: str, *, where: str, path: Path) -> None:
     for key, resource in lock.resources.items():
-        line = locate(text, ("resources", key))
         try:
             address = Address.parse(key)
         except FtopsError:
-            raise _refuse(f"the lock file has an invalid resource address {key!r}", where, path, line) from None
+            raise _refuse(f"the lock file has an invalid resource address {key!r}", where, path,
+                          locate(text, ("resources", key))) from None
         if address.kind != resource.kind:
             raise _refuse(f"resources.{key}.kind is {resource.kind!r} but the address says {address.kind!r}",
-                          where, path, line)
+                          where, path, locate(text, ("resources", key)))
     for index, intent in enumerate(lock.intents):
         try:
             Address.parse(intent.address)
