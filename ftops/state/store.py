@@ -45,7 +45,7 @@ from ftops.state.journal import (
     apply_change,
     changes_anything,
 )
-from ftops.state.lockfile import backup_path_for, check_endpoint, dump_lock, load_state, new_lock
+from ftops.state.lockfile import CanonicalText, backup_path_for, check_endpoint, dump_lock, load_state, new_lock
 from ftops.state.model import Intent, LockedResource, LockFile, intent_problems
 from ftops.state.secrets import secret_paths
 
@@ -88,6 +88,7 @@ class LockStore:
         self._last_flush = time.monotonic()
         self._last_cost = 0.0
         self._closed = False
+        self._text = CanonicalText()  # used under the flush mutex only
 
     @classmethod
     def open(
@@ -277,7 +278,7 @@ class LockStore:
                 return
             snapshot = _view(self._lock)
         started = time.monotonic()
-        text = dump_lock(snapshot)  # outside the mutex: changes go on being journaled meanwhile
+        text = self._text.render(snapshot)  # outside the mutex: changes go on being journaled meanwhile
         version = self._backend.write(text, expected=self._version)
         with self._mutex:
             self._version = version
