@@ -182,11 +182,20 @@ class LockStore:
                     where=self._where,
                     hint="this is a bug in ftops (secrets must stay in environment variables); please report it",
                 )
-            self._backend.append_journal(record.text())
+            if isinstance(self._backend, FileBackend):
+                # Written in order here, fsynced below outside the mutex (group commit). Applying before the
+                # sync is safe: whatever another thread does with this change goes through its own record,
+                # whose sync covers this one (same file, earlier bytes) before any call it makes.
+                ticket: int | None = self._backend.write_journal(record.text())
+            else:
+                self._backend.append_journal(record.text())
+                ticket = None
             apply_change(lock, change)
             lock.serial = record.serial
             if lock.endpoint is None:
                 lock.endpoint = self._endpoint
+        if ticket is not None and isinstance(self._backend, FileBackend):
+            self._backend.sync_journal(ticket)
         self._maybe_flush()
         return True
 
