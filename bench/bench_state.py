@@ -4,8 +4,9 @@ for this tree and a baseline commit (default: the commit before journaled state 
 Run: .venv/bin/python bench/bench_state.py [--base f7ea2cb] [--sizes 100,10000] [--first-apply-n 500]
 The baseline's ``ftops`` package is extracted with ``git archive`` into a temp directory (no worktree is
 created) and each measurement runs in a child process with that tree first on ``PYTHONPATH``. A mutation
-is one ``begin_intent`` or ``complete_intent`` (apply makes two per upload or job create); its cost is the
-total time of K begin+complete pairs, including the store's final flush/close, divided by 2K. The first
+is one ``begin_intent`` or ``complete_intent`` (apply makes two per upload or job create); reported: the
+median latency of one call, the CPU time per call (the figure a loaded machine disturbs least), and the total
+time of K begin+complete pairs including the store's final flush/close, divided by 2K. The first
 apply is ``ftops apply --auto-approve`` of N files + N jobs on a fresh ``ftops serve`` (no added latency).
 """
 
@@ -43,7 +44,7 @@ def _mutations(size: int, max_pairs: int, max_seconds: float) -> dict[str, objec
         store = LockStore.open(path, endpoint="local", backup=False)
         marker = {"filename": "n.abababababab.jsonl", "sha256": sha, "bytes": 10, "attributes": {}}
         calls: list[float] = []
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         pairs = 0
         while pairs < max_pairs and (pairs < 2 or time.perf_counter() - started < max_seconds):
             t0 = time.perf_counter()
@@ -52,12 +53,17 @@ def _mutations(size: int, max_pairs: int, max_seconds: float) -> dict[str, objec
             store.complete_intent(intent.id, LockedResource(kind="file", remote_id=f"n-{pairs}", fingerprint=sha))
             calls += [t1 - t0, time.perf_counter() - t1]
             pairs += 1
+        cpu = time.process_time() - cpu_started
+        closing = time.perf_counter()
         closer = getattr(store, "close", None)
         if callable(closer):
             closer()
+        close_ms = 1000 * (time.perf_counter() - closing)
         total = time.perf_counter() - started
-    return {"size": size, "mutations": 2 * pairs, "ms_per_mutation": round(1000 * total / (2 * pairs), 3),
-            "median_call_ms": round(1000 * statistics.median(calls), 3)}
+    n = 2 * pairs
+    return {"size": size, "mutations": n, "ms_per_mutation": round(1000 * total / n, 3),
+            "median_call_ms": round(1000 * statistics.median(calls), 3),
+            "cpu_ms_per_mutation": round(1000 * cpu / n, 3), "close_ms": round(close_ms, 1)}
 
 
 def _first_apply(n: int, parallelism: int, latency_ms: int) -> dict[str, object]:
@@ -117,8 +123,9 @@ def main() -> None:
                 rows = [_child(tree, ["_mutations", "--size", str(s)], 600) for s in sizes]
                 for row in rows:
                     print(json.dumps({"tree": name, **row}), flush=True)
-                ratio = float(rows[-1]["ms_per_mutation"]) / float(rows[0]["ms_per_mutation"])  # type: ignore[arg-type]
-                print(f"{name}: one mutation at {sizes[-1]} resources costs {ratio:.2f}x one at {sizes[0]}", flush=True)
+                for key in ("ms_per_mutation", "median_call_ms", "cpu_ms_per_mutation"):
+                    ratio = float(rows[-1][key]) / float(rows[0][key])  # type: ignore[arg-type]
+                    print(f"{name}: {key} at {sizes[-1]} resources is {ratio:.2f}x the one at {sizes[0]}", flush=True)
         if args.only in (None, "first-apply") and args.first_apply_n:
             walls = {}
             for name, tree in trees.items():
