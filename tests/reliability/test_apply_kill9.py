@@ -99,7 +99,7 @@ def test_kill9_mid_apply_never_duplicates(serve: ServeProcess, tmp_path: Path) -
         assert SECRET_KEY not in text and WANDB_SECRET not in text
 
 
-BATCH_TRIALS = int(os.environ.get("FTOPS_KILL9_BATCH_TRIALS", "8"))
+BATCH_TRIALS = int(os.environ.get("FTOPS_KILL9_BATCH_TRIALS", "6"))
 
 
 def test_kill9_between_journal_and_batch_write_recovers_without_duplicates(
