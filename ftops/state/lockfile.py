@@ -23,12 +23,25 @@ from ftops.state.backend import StateBackend, StoredState
 from ftops.state.backends.file import FileBackend
 from ftops.state.journal import replay
 from ftops.state.lockschema import BACKUP_SUFFIX, backup_path_for, json_problem, parse_lock, restore_hint
-from ftops.state.model import LockFile
+from ftops.state.model import LockedResource, LockFile
 from ftops.state.secrets import secret_paths
 
 __all__ = [
-    "BACKUP_SUFFIX", "LOCK_FILE_NAME", "backup_path_for", "check_endpoint", "dump_lock", "json_problem",
-    "load_state", "new_lock", "parse_lock", "read_lock", "read_lock_file", "restore_hint", "scrub", "write_lock",
+    "BACKUP_SUFFIX",
+    "LOCK_FILE_NAME",
+    "CanonicalText",
+    "backup_path_for",
+    "check_endpoint",
+    "dump_lock",
+    "json_problem",
+    "load_state",
+    "new_lock",
+    "parse_lock",
+    "read_lock",
+    "read_lock_file",
+    "restore_hint",
+    "scrub",
+    "write_lock",
 ]
 
 LOCK_FILE_NAME = "ftops.lock"
@@ -52,6 +65,39 @@ def _lock_payload(lock: LockFile) -> dict[str, Any]:
 def dump_lock(lock: LockFile) -> str:
     """The canonical text of a lock file (the same lock always gives byte-identical text)."""
     return json.dumps(_lock_payload(lock), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+_RESOURCES_PLACEHOLDER = '\n  "resources": {}'  # the top-level key only: deeper keys are indented further
+
+
+class CanonicalText:
+    """:func:`dump_lock`, byte for byte, at the cost of what changed since the last call.
+
+    Encoding 10,000 resources with an indent is the slow part of writing a lock (Python's JSON encoder has no
+    C path for indented output). Resources are immutable, so each one's text is kept by identity and only
+    new or replaced resources are encoded again; the rest of the document is small.
+    """
+
+    def __init__(self) -> None:
+        self._fragments: dict[str, tuple[LockedResource, str]] = {}
+
+    def render(self, lock: LockFile) -> str:
+        fragments: dict[str, tuple[LockedResource, str]] = {}
+        for address in sorted(lock.resources):
+            resource = lock.resources[address]
+            cached = self._fragments.get(address)
+            if cached is None or cached[0] is not resource:
+                body = json.dumps(resource.model_dump(mode="json"), sort_keys=True, indent=2, ensure_ascii=False)
+                text = "    " + json.dumps(address, ensure_ascii=False) + ": " + body.replace("\n", "\n    ")
+                cached = (resource, text)
+            fragments[address] = cached
+        self._fragments = fragments
+        rest = lock.model_copy(update={"resources": {}})
+        head = dump_lock(rest)
+        if not fragments:
+            return head
+        block = '\n  "resources": {\n' + ",\n".join(text for _, text in fragments.values()) + "\n  }"
+        return head.replace(_RESOURCES_PLACEHOLDER, block, 1)
 
 
 def scrub(lock: LockFile, *, where: str = LOCK_FILE_NAME) -> None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from ftops.addresses import Address
 from ftops.errors import FtopsError, Location, StateError
-from ftops.state.model import LOCK_FORMAT_VERSION, LockFile
+from ftops.state.model import LOCK_FORMAT_VERSION, MAX_SERIAL, MAX_TIMESTAMP, LockFile, intent_problems, is_uuid
 
 BACKUP_SUFFIX = ".backup"
 REQUIRED_KEYS = ("applied_plans", "endpoint", "format_version", "intents", "lineage", "resources", "serial")
@@ -160,20 +160,51 @@ def parse_lock(text: str, *, where: str) -> LockFile:
         more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
         raise _refuse(f"the lock file does not match its format: {problems}{more}", where, path,
                       locate(text, errors[0]["loc"])) from None
+    problem = value_problem(lock)
+    if problem is not None:
+        message, loc = problem
+        raise _refuse(f"the lock file does not match its format: {message}", where, path, locate(text, loc))
     _check_addresses(lock, text, where=where, path=path)
     return lock
 
 
+def value_problem(lock: LockFile) -> tuple[str, tuple[int | str, ...]] | None:
+    """The first value out of its range (message, path), beyond what the types say; None when all are fine."""
+    if lock.format_version != LOCK_FORMAT_VERSION:
+        return f"format_version is {lock.format_version}, this ftops reads {LOCK_FORMAT_VERSION}", ("format_version",)
+    if not 0 <= lock.serial <= MAX_SERIAL:
+        return f"serial must be between 0 and {MAX_SERIAL}", ("serial",)
+    if not is_uuid(lock.lineage):
+        return "lineage must be a UUID (the id ftops gave this lock's history when it first wrote it)", ("lineage",)
+    for key, resource in lock.resources.items():
+        if not resource.remote_id:
+            return f"resources.{key}.remote_id is empty", ("resources", key, "remote_id")
+        if resource.created_at is not None and not 0 <= resource.created_at <= MAX_TIMESTAMP:
+            return f"resources.{key}.created_at is out of range", ("resources", key, "created_at")
+    for index, intent in enumerate(lock.intents):
+        if not intent.id:
+            return f"intents[{index}].id is empty", ("intents", index, "id")
+        if not 0 <= intent.started_at <= MAX_TIMESTAMP:
+            return f"intents[{index}].started_at is out of range", ("intents", index, "started_at")
+        problem = intent_problems(intent.action, intent.marker)
+        if problem is not None:
+            return f"intents[{index}] ({intent.address}) {problem}", ("intents", index, "marker")
+    for key, count in lock.token_counts.items():
+        if not 0 <= count <= MAX_SERIAL:
+            return f"token_counts.{key} is out of range", ("token_counts", key)
+    return None
+
+
 def _check_addresses(lock: LockFile, text: str, *, where: str, path: Path) -> None:
     for key, resource in lock.resources.items():
-        line = locate(text, ("resources", key))
         try:
             address = Address.parse(key)
         except FtopsError:
-            raise _refuse(f"the lock file has an invalid resource address {key!r}", where, path, line) from None
+            raise _refuse(f"the lock file has an invalid resource address {key!r}", where, path,
+                          locate(text, ("resources", key))) from None
         if address.kind != resource.kind:
             raise _refuse(f"resources.{key}.kind is {resource.kind!r} but the address says {address.kind!r}",
-                          where, path, line)
+                          where, path, locate(text, ("resources", key)))
     for index, intent in enumerate(lock.intents):
         try:
             Address.parse(intent.address)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 LOCK_FORMAT_VERSION = 1
 # Serials and timestamps are JSON numbers other tools (jq, JavaScript) read as doubles: keep them exact there.
@@ -42,12 +42,12 @@ class _Frozen(BaseModel):
 
 class LockedResource(_Frozen):
     kind: Literal["file", "job", "model"]
-    remote_id: str = Field(min_length=1)  # file id, job id, or fine-tuned model id (ft:...)
+    remote_id: str  # file id, job id, or fine-tuned model id (ft:...)
     # Files: sha256 of the content. Jobs: the spec fingerprint (see ftops.desired). Models: the job's address.
     fingerprint: str
     status: str | None = None  # last observed job status; "archived"/"active" for models; None for files
     fine_tuned_model: str | None = None  # jobs only, once known
-    created_at: int | None = Field(default=None, ge=0, le=MAX_TIMESTAMP)  # remote creation time (unix s)
+    created_at: int | None = None  # remote creation time (unix s)
     # Small kind-specific facts needed to plan without the manifest (e.g. the on_remove policy the user
     # declared, upload filename, model name/description last applied). Never secrets.
     attributes: dict[str, Any] = Field(default_factory=dict)
@@ -56,43 +56,39 @@ class LockedResource(_Frozen):
 class Intent(_Frozen):
     """An open non-idempotent call (upload, create job): written before the POST, removed after the outcome."""
 
-    id: str = Field(min_length=1)  # uuid4
+    id: str  # uuid4
     address: str
-    action: str  # "upload" | "create" (checked below; typed as str so callers may still guard other values)
+    action: str  # "upload" | "create": see intent_problems (checked when recorded and when read)
     fingerprint: str  # what the created object must match to be adopted
-    marker: dict[str, Any]  # search keys recovery needs: see MARKER_KEYS
-    # unix seconds, before the POST (adoption searches created_after this minus skew)
-    started_at: float = Field(ge=0, le=MAX_TIMESTAMP)
-
-    @model_validator(mode="after")
-    def _marker_has_what_recovery_reads(self) -> Intent:
-        if self.action not in MARKER_KEYS:
-            raise ValueError(f"action must be one of {', '.join(sorted(MARKER_KEYS))}, not {self.action!r}")
-        problems = marker_problems(self.action, self.marker)
-        if problems:
-            raise ValueError(f"the {self.action} intent's marker {problems}")
-        return self
+    marker: dict[str, Any] = Field(default_factory=dict)  # search keys recovery needs: see MARKER_KEYS
+    started_at: float  # unix seconds, before the POST (adoption searches created_after this minus skew)
 
 
-def marker_problems(action: str, marker: dict[str, Any]) -> str | None:
-    """Why recovery could not use this marker (None: it can)."""
+def is_uuid(value: str) -> bool:
+    return bool(_UUID.match(value))
+
+
+def intent_problems(action: str, marker: dict[str, Any]) -> str | None:
+    """Why recovery could not resolve an intent with this action and marker (None: it can)."""
+    if action not in MARKER_KEYS:
+        return f"has action {action!r}, not one of {', '.join(sorted(MARKER_KEYS))}"
     missing = [k for k in MARKER_KEYS.get(action, {}) if k not in marker]
     if missing:
-        return f"lacks {', '.join(missing)} (recovery needs them to find what the call created)"
+        return f"marker lacks {', '.join(missing)} (recovery needs them to find what the call created)"
     for table in (MARKER_KEYS, OPTIONAL_MARKER_KEYS):
         for key, types in table.get(action, {}).items():
             value = marker.get(key)
             if key in marker and (not isinstance(value, types) or isinstance(value, bool)):
-                return f"has {key} of type {type(value).__name__}"
+                return f"marker has {key} of type {type(value).__name__}"
     if action == "create" and not isinstance(marker["want"].get("model"), str):
-        return "has no want.model (recovery searches jobs by model)"
+        return "marker has no want.model (recovery searches jobs by model)"
     return None
 
 
 class LockFile(_Model):
     format_version: int = LOCK_FORMAT_VERSION
     lineage: str  # uuid4, fixed for the life of this lock file
-    serial: int = Field(default=0, ge=0, le=MAX_SERIAL)  # +1 on every change
+    serial: int = 0  # +1 on every change (read strictly: see ftops.state.lockschema)
     endpoint: str | None = None  # identity of the API (base URL), never a key
     resources: dict[str, LockedResource] = Field(default_factory=dict)  # by address string
     intents: list[Intent] = Field(default_factory=list)
@@ -101,25 +97,3 @@ class LockFile(_Model):
     # Exact data-token counts by "<dataset sha256>/<tokenizer id>", committed with the lock so that a fresh
     # clone (a CI runner) never recounts an unchanged dataset. Only exact counts are recorded here.
     token_counts: dict[str, int] = Field(default_factory=dict)
-
-    @field_validator("lineage")
-    @classmethod
-    def _lineage_is_a_uuid(cls, value: str) -> str:
-        if not _UUID.match(value):
-            raise ValueError("must be a UUID (the id ftops gave this lock's history when it was first written)")
-        return value
-
-    @field_validator("format_version")
-    @classmethod
-    def _supported_version(cls, value: int) -> int:
-        if value != LOCK_FORMAT_VERSION:
-            raise ValueError(f"must be {LOCK_FORMAT_VERSION} (the lock format this ftops reads)")
-        return value
-
-    @field_validator("token_counts")
-    @classmethod
-    def _counts_are_counts(cls, value: dict[str, int]) -> dict[str, int]:
-        bad = [k for k, v in value.items() if v < 0 or v > MAX_SERIAL]
-        if bad:
-            raise ValueError(f"token count of {bad[0]} is out of range")
-        return value

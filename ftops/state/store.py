@@ -25,8 +25,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pydantic import ValidationError
-
 from ftops.addresses import Address
 from ftops.errors import StateError
 from ftops.state.atomic import atomic_write_text, remove_dead_temp_files, state_write_error
@@ -47,8 +45,8 @@ from ftops.state.journal import (
     apply_change,
     changes_anything,
 )
-from ftops.state.lockfile import backup_path_for, check_endpoint, dump_lock, load_state, new_lock
-from ftops.state.model import Intent, LockedResource, LockFile
+from ftops.state.lockfile import CanonicalText, backup_path_for, check_endpoint, dump_lock, load_state, new_lock
+from ftops.state.model import Intent, LockedResource, LockFile, intent_problems
 from ftops.state.secrets import secret_paths
 
 __all__ = ["MAX_APPLIED_PLANS", "LockStore", "load_state"]
@@ -90,6 +88,7 @@ class LockStore:
         self._last_flush = time.monotonic()
         self._last_cost = 0.0
         self._closed = False
+        self._text = CanonicalText()  # used under the flush mutex only
 
     @classmethod
     def open(
@@ -183,11 +182,20 @@ class LockStore:
                     where=self._where,
                     hint="this is a bug in ftops (secrets must stay in environment variables); please report it",
                 )
-            self._backend.append_journal(record.text())
+            if isinstance(self._backend, FileBackend):
+                # Written in order here, fsynced below outside the mutex (group commit). Applying before the
+                # sync is safe: whatever another thread does with this change goes through its own record,
+                # whose sync covers this one (same file, earlier bytes) before any call it makes.
+                ticket: int | None = self._backend.write_journal(record.text())
+            else:
+                self._backend.append_journal(record.text())
+                ticket = None
             apply_change(lock, change)
             lock.serial = record.serial
             if lock.endpoint is None:
                 lock.endpoint = self._endpoint
+        if ticket is not None and isinstance(self._backend, FileBackend):
+            self._backend.sync_journal(ticket)
         self._maybe_flush()
         return True
 
@@ -207,21 +215,13 @@ class LockStore:
         self, address: Address | str, action: str, fingerprint: str, marker: dict[str, Any] | None = None
     ) -> Intent:
         """Record (durably) that a non-idempotent call is about to be made. Call BEFORE the POST."""
-        try:
-            intent = Intent(
-                id=str(uuid.uuid4()),
-                address=str(address),
-                action=action,  # validated by the model: upload | create, with the marker recovery needs
-                fingerprint=fingerprint,
-                marker=dict(marker or {}),
-                started_at=round(time.time(), 3),
-            )
-        except ValidationError as exc:
-            raise StateError(
-                f"refusing to record an intent recovery could not resolve: {exc.errors()[0]['msg']}",
-                where=str(address),
-                hint="this is a bug in ftops; please report it",
-            ) from None
+        marker = dict(marker or {})
+        problem = intent_problems(action, marker)
+        if problem is not None:
+            raise StateError(f"refusing to record an intent recovery could not resolve: it {problem}",
+                             where=str(address), hint="this is a bug in ftops; please report it")
+        intent = Intent(id=str(uuid.uuid4()), address=str(address), action=action, fingerprint=fingerprint,
+                        marker=marker, started_at=round(time.time(), 3))
         self._commit(BeginIntent(intent=intent))
         return intent
 
@@ -287,7 +287,7 @@ class LockStore:
                 return
             snapshot = _view(self._lock)
         started = time.monotonic()
-        text = dump_lock(snapshot)  # outside the mutex: changes go on being journaled meanwhile
+        text = self._text.render(snapshot)  # outside the mutex: changes go on being journaled meanwhile
         version = self._backend.write(text, expected=self._version)
         with self._mutex:
             self._version = version

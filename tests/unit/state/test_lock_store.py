@@ -272,3 +272,23 @@ def test_open_removes_temp_files_of_dead_writers(tmp_path: Path) -> None:
     dead.write_text("{", encoding="utf-8")
     LockStore.open(path, endpoint="local")
     assert not dead.exists()
+
+
+def test_every_kind_of_change_replays_to_the_same_state(tmp_path: Path) -> None:
+    path = tmp_path / "ftops.lock"
+    store = LockStore.open(path, endpoint="local", flush_interval=SLOW)
+    a = store.begin_intent("file.a", "upload", "ab" * 32, FILE_MARKER)
+    b = store.begin_intent("job.b", "create", "fp", JOB_MARKER)
+    c = store.begin_intent("job.c", "create", "fp", JOB_MARKER)
+    store.complete_intent(a.id, _file("f-a"))
+    store.complete_intent(b.id, _job("j-b"))
+    store.abandon_intent(c.id)
+    store.put_many({"file.x": _file("f-x"), "file.y": _file("f-y")})
+    store.remove("file.y")
+    store.move("file.x", "file.z")
+    store.mark_plan_applied("plan-1")
+    store.record_token_counts({"cd" * 32 + "/tok": 7})
+    assert not path.exists()  # all of it only in the journal
+    replayed = read_lock(path)
+    assert replayed is not None and dump_lock(replayed) == dump_lock(store.lock)
+    assert replayed.serial == 11

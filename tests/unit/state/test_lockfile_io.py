@@ -164,3 +164,18 @@ def test_check_endpoint() -> None:
         check_endpoint(lock, "https://api.mistral.ai")
     assert "embedded local API" in err.value.message and "https://api.mistral.ai" in err.value.message
     assert "FTOPS_ENDPOINT=local" in (err.value.hint or "")
+
+
+def test_canonical_text_is_dump_lock_byte_for_byte_across_changes() -> None:
+    from ftops.state.lockfile import CanonicalText
+
+    renderer = CanonicalText()
+    lock = _sample()
+    assert renderer.render(lock) == dump_lock(lock)
+    lock.resources["model.m"] = LockedResource(kind="model", remote_id="ft:x", fingerprint="job.support",
+                                               attributes={"resources": {}, "nested": {"a": [1, {"b": "é\n"}]}})
+    lock.resources["file.train"] = LockedResource(kind="file", remote_id="f-2", fingerprint="cd" * 32)
+    lock.token_counts["ab" * 32 + "/t"] = 12
+    assert renderer.render(lock) == dump_lock(lock)
+    lock.resources.clear()
+    assert renderer.render(lock) == dump_lock(lock)
