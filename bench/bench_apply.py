@@ -1,8 +1,10 @@
 """Apply wall time and request count for N files + N jobs on the local API, --parallelism 1 vs 8.
 
-Run: .venv/bin/python bench/bench_apply.py [--n 100]
+Run: .venv/bin/python bench/bench_apply.py [--n 100] [--latency-ms 50] [--base f7ea2cb]
 Each side gets a fresh ``ftops serve`` subprocess and a fresh project; apply runs in this process (the CLI
-entry point), and HTTP requests are counted per method by wrapping httpx's send (observation only).
+entry point), and HTTP requests are counted per method by wrapping httpx's send (observation only). With
+``--base REV`` the same two sides also run on that commit's ``ftops`` (extracted with ``git archive``, run in
+a child process with it first on ``PYTHONPATH``), so the ratios of both trees come from one run.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,6 +59,21 @@ def run(n: int, parallelism: int, latency_ms: int) -> dict[str, object]:
                 return original(self, request, **kw)  # type: ignore[arg-type]
 
             httpx.Client.send = counting  # type: ignore[method-assign]
+            # Time the execution phase apart from planning (manifests, hashing, token counts, refresh), which
+            # --parallelism does not touch.
+            import ftops.cli.apply_cmds as apply_cmds
+
+            executing = {"s": 0.0}
+            execute = apply_cmds.execute_plan
+
+            def timed_execute(*a: object, **kw: object) -> object:
+                t0 = time.perf_counter()
+                try:
+                    return execute(*a, **kw)  # type: ignore[arg-type]
+                finally:
+                    executing["s"] += time.perf_counter() - t0
+
+            apply_cmds.execute_plan = timed_execute  # type: ignore[assignment]
             started = time.perf_counter()
             try:
                 cli.main(["-C", str(root), "apply", "--auto-approve", "--parallelism", str(parallelism)],
@@ -64,25 +82,55 @@ def run(n: int, parallelism: int, latency_ms: int) -> dict[str, object]:
                 pass
             finally:
                 httpx.Client.send = original  # type: ignore[method-assign]
+                apply_cmds.execute_plan = execute
                 os.chdir(HERE)
             wall = time.perf_counter() - started
             lock = json.loads((root / "ftops.lock").read_text())
-            return {"parallelism": parallelism, "wall_s": round(wall, 2), "requests": sum(counts.values()),
+            return {"parallelism": parallelism, "wall_s": round(wall, 2), "execute_s": round(executing["s"], 2),
+                    "requests": sum(counts.values()),
                     "by_method": dict(counts), "tracked": len(lock["resources"])}
         finally:
             server.stop()
+
+
+def _in_tree(tree: Path, n: int, parallelism: int, latency_ms: int) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FTOPS_")}
+    env["PYTHONPATH"] = str(tree)
+    out = subprocess.run([sys.executable, __file__, "--n", str(n), "--latency-ms", str(latency_ms), "--one",
+                          str(parallelism)], env=env, capture_output=True, text=True, timeout=3600,
+                         cwd=tempfile.gettempdir())
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    row: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--latency-ms", type=int, default=20, help="added per request, like a real network")
+    parser.add_argument("--base", default="", help="also measure this commit's ftops (e.g. f7ea2cb)")
+    parser.add_argument("--one", type=int, default=0, help=argparse.SUPPRESS)  # child: one side, JSON out
     args = parser.parse_args()
-    rows = [run(args.n, p, args.latency_ms) for p in (1, 8)]
-    for row in rows:
-        print(json.dumps(row))
-    print(f"speed-up with --parallelism 8: {rows[0]['wall_s'] / rows[1]['wall_s']:.1f}x "  # type: ignore[operator]
-          f"({args.n} files + {args.n} jobs, {args.latency_ms} ms latency)")
+    if args.one:
+        print(json.dumps(run(args.n, args.one, args.latency_ms)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this tree": Path(__file__).resolve().parents[1]}
+        if args.base:
+            repo = Path(__file__).resolve().parents[1]
+            archive = subprocess.run(["git", "-C", str(repo), "archive", args.base, "ftops"], capture_output=True,
+                                     check=True)
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+            trees = {f"base {args.base}": Path(tmp), **trees}
+        for name, tree in trees.items():
+            rows = [_in_tree(tree, args.n, p, args.latency_ms) for p in (1, 8)]
+            for row in rows:
+                print(json.dumps({"tree": name, **row}), flush=True)
+            print(f"{name}: speed-up with --parallelism 8: "
+                  f"{rows[0]['wall_s'] / rows[1]['wall_s']:.1f}x wall, "  # type: ignore[operator]
+                  f"{rows[0]['execute_s'] / rows[1]['execute_s']:.1f}x execution phase "  # type: ignore[operator]
+                  f"({args.n} files + {args.n} jobs, {args.latency_ms} ms latency)", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ from ftops.cli._session import open_session, pass_settings
 from ftops.dashboards import jobs_dashboard, jobs_json, model_rows, models_json, render_jobs_text, render_models_text
 from ftops.scaffold import SCHEMA_FILE, write_scaffold
 from ftops.settings import Settings
+from ftops.state.backends.config import read_state
 from ftops.state.gitdriver import configure_git
-from ftops.state.lockfile import read_lock
 
 # Failed jobs among the shown rows get one GET each for their error event; bounded so a dashboard stays cheap.
 _MAX_ERROR_LOOKUPS = 10
@@ -38,7 +38,7 @@ def _banner_echo(fmt: str) -> Callable[[str], None]:
 
 def _addresses(settings: Settings) -> dict[str, str]:
     """remote id → address for everything the lock records (a job's fine-tuned model maps to its Model too)."""
-    lock = read_lock(settings.lock_path)
+    lock = read_state(settings.backend, settings.lock_path)
     if lock is None:
         return {}
     out: dict[str, str] = {}

@@ -25,7 +25,8 @@ from ftops.render.json import render_json
 from ftops.render.markdown import render_markdown
 from ftops.render.text import money, render_text
 from ftops.settings import Settings
-from ftops.state.lockfile import check_endpoint, read_lock
+from ftops.state.backends.config import read_state
+from ftops.state.lockfile import check_endpoint
 
 EXIT_CHANGES = 2
 
@@ -87,7 +88,7 @@ def plan_cmd(
 ) -> None:
     """Show what `ftops apply` would change, and what it would cost. Changes nothing."""
     manifest = load_project(settings, paths)
-    lock = read_lock(settings.lock_path)
+    lock = read_state(settings.backend, settings.lock_path)
     check_endpoint(lock, settings.endpoint_identity, where=str(settings.lock_path))
     info: Callable[[str], None] = click.echo if fmt == "text" else (lambda s: click.echo(s, err=True))
     with open_session(settings, echo=info) as session:

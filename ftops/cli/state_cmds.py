@@ -19,11 +19,13 @@ import click
 
 from ftops.addresses import Address
 from ftops.cli._session import pass_settings
+from ftops.cli.state_sync_cmds import pull_cmd, push_cmd
 from ftops.errors import StateError
-from ftops.settings import STATE_DIR, Settings
+from ftops.settings import Settings, load_settings
 from ftops.state import mergedriver
+from ftops.state.backends.config import read_state, run_lock_target, state_backend
 from ftops.state.gitdriver import DRIVER, attributes_line, driver_command, install_merge_driver
-from ftops.state.lockfile import LOCK_FILE_NAME, read_lock
+from ftops.state.lockfile import LOCK_FILE_NAME
 from ftops.state.model import LockedResource, LockFile
 from ftops.state.moves import followers
 from ftops.state.runlock import RunLock, force_unlock
@@ -38,12 +40,19 @@ def force_unlock_cmd(lock_id: str) -> None:
     Only do this when the run that holds it is certainly no longer running.
     """
     # The project root is the current directory (``ftops -C DIR`` has already changed into it).
-    removed = force_unlock(Path.cwd() / STATE_DIR, lock_id)
+    settings = load_settings(Path.cwd())
+    removed = force_unlock(run_lock_target(settings.backend, settings.state_dir), lock_id)
     click.echo(f"Removed the run lock {removed.id} held by {removed.owner.describe()} since {removed.created_at}.")
 
 
+def _open_store(settings: Settings) -> LockStore:
+    """The state on the configured backend; ``with`` flushes it (the endpoint check is apply's business)."""
+    return LockStore.open(settings.lock_path, endpoint=None, backend=state_backend(settings.backend,
+                                                                                  settings.lock_path))
+
+
 def _read(settings: Settings) -> LockFile:
-    lock = read_lock(settings.lock_path)
+    lock = read_state(settings.backend, settings.lock_path)
     if lock is None:
         raise StateError("there is no lock file yet", where=str(settings.lock_path),
                          hint="ftops apply writes it; `ftops import ADDRESS ID` records an existing object")
@@ -75,7 +84,7 @@ def state_group() -> None:
 @pass_settings
 def list_cmd(settings: Settings, fmt: str) -> None:
     """Every tracked address with its kind, remote id and last recorded status."""
-    lock = read_lock(settings.lock_path)
+    lock = read_state(settings.backend, settings.lock_path)
     resources = sorted(lock.resources.items()) if lock is not None else []
     if fmt == "json":
         click.echo(json.dumps([resource_json(a, r) for a, r in resources], indent=2, sort_keys=True))
@@ -120,13 +129,12 @@ def rm_cmd(settings: Settings, addresses: tuple[str, ...]) -> None:
 
     The next plan treats a still-declared address as new (plan-time adoption finds the object again).
     """
-    with RunLock.hold(settings.state_dir, "state rm"):
-        store = LockStore.open(settings.lock_path, endpoint=None)
+    with RunLock.hold(run_lock_target(settings.backend, settings.state_dir), "state rm"), \
+            _open_store(settings) as store:
         lock = store.lock if store.exists else _read(settings)
         chosen = [(str(Address.parse(a)), _tracked(lock, a, settings)) for a in addresses]
         for address, _ in chosen:
             store.remove(address)
-        store.close()
     for address, resource in chosen:
         click.echo(f"Forgot {address} ({resource.kind} {resource.remote_id}). "
                    f"The remote {resource.kind} {resource.remote_id} was not touched.")
@@ -139,8 +147,8 @@ def rm_cmd(settings: Settings, addresses: tuple[str, ...]) -> None:
 def mv_cmd(settings: Settings, old: str, new: str) -> None:
     """Track what OLD tracks at NEW instead (same kind; NEW must not be tracked). No API call."""
     old_key, new_key = str(Address.parse(old)), str(Address.parse(new))
-    with RunLock.hold(settings.state_dir, "state mv"):
-        store = LockStore.open(settings.lock_path, endpoint=None)
+    with RunLock.hold(run_lock_target(settings.backend, settings.state_dir), "state mv"), \
+            _open_store(settings) as store:
         lock = store.lock if store.exists else _read(settings)
         _tracked(lock, old_key, settings)
         if Address.parse(old_key).kind != Address.parse(new_key).kind:
@@ -155,7 +163,6 @@ def mv_cmd(settings: Settings, old: str, new: str) -> None:
         store.move(old_key, new_key)
         for address, record in follow.items():  # models naming the moved job follow it
             store.put(address, record)
-        store.close()
     click.echo(f"Moved {old_key} to {new_key} ({resource.kind} {resource.remote_id}).")
 
 
@@ -194,6 +201,10 @@ def _lock_name(settings: Settings) -> str:
         return settings.lock_path.relative_to(settings.root).as_posix()
     except ValueError:
         return settings.lock_path.name
+
+
+state_group.add_command(pull_cmd)
+state_group.add_command(push_cmd)
 
 
 def register(group: click.Group) -> None:

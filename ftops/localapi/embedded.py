@@ -54,6 +54,7 @@ def serve_config(config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)  # queue connections from now on: callers are told the URL before uvicorn starts serving
     app = create_app(config)
     uv_config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30)
     return uvicorn.Server(uv_config), sock

@@ -9,9 +9,12 @@ which is what lets apply be killed with SIGKILL at any point without corrupting 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import uuid
 from pathlib import Path
+
+from ftops.errors import StateError
 
 TEMP_SUFFIX = ".tmp"
 
@@ -87,3 +90,35 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return True  # cannot tell: assume alive, the safe answer for locks
     return True
+
+
+_CAUSES: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("the disk is full", "free some space on that file system, then run the command again"),
+    errno.EDQUOT: ("the disk quota is exceeded", "free some space or raise the quota, then run the command again"),
+    errno.EROFS: (
+        "the file system is read-only",
+        "run ftops from a writable checkout (in CI, a writable workspace), or point `lock` in ftops.toml at a "
+        "writable place",
+    ),
+    errno.EACCES: (
+        "permission denied",
+        "make the directory and the lock file writable by this user (e.g. `chmod u+w`), or run ftops as their "
+        "owner",
+    ),
+    errno.EPERM: ("the operation is not permitted", "make the directory and the lock file writable by this user"),
+}
+
+
+def state_write_error(exc: OSError, *, action: str, path: Path) -> StateError:
+    """A user-facing error for an OSError while saving state: the cause in words, and the fix.
+
+    The state on disk is still consistent when this is raised (writes are atomic and the journal is
+    append-only), and the message says so, so the user knows that fixing the cause and re-running is enough.
+    """
+    cause, fix = _CAUSES.get(exc.errno or 0, (exc.strerror or str(exc), "fix the cause, then run the command again"))
+    return StateError(
+        f"cannot {action}: {cause}",
+        where=str(path),
+        hint=f"{fix}; the state on disk is consistent (the last complete lock file plus its journal), and the "
+        "next run picks up where this one stopped",
+    )

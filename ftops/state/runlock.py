@@ -1,12 +1,17 @@
-"""The run lock ``.ftops/apply.lock``: one mutating ftops run per project at a time, with an owner and a lease.
+"""The run lock: one mutating ftops run per project at a time, with an owner and a lease, on any backend.
 
-Acquisition is an ``O_CREAT|O_EXCL`` create, so two processes racing for it get exactly one winner. The file
-names its owner (user, host, pid, CI run) and a lease that the holder renews while it works
-(:meth:`RunLock.hold` runs a small heartbeat thread). A held lock is reported with everything needed to decide
-what to do, and ``ftops force-unlock ID`` removes it only when given the exact id. The one automatic takeover
-is safe by construction: the holder ran on *this* host and its pid is gone, so it cannot be renewing or
-writing. A lock from another host is never broken automatically, even with an expired lease: ftops cannot
-see whether that process still runs, so the message says the lease expired and leaves the decision to a human.
+Where the lock lives is a :class:`RunLockSlot`: ``.ftops/apply.lock`` for the file backend (:class:`FileSlot`,
+below), a row plus a session advisory lock on PostgreSQL, an object created with ``If-None-Match: *`` on S3
+(``ftops.state.backends``). Every slot offers the same four atomic operations (create if absent, read,
+replace if still ours, remove if still the given id), so the rules live here once: two racing processes get
+exactly one winner; the lock names its owner (user, host, pid, CI run) and a lease that the holder renews
+while it works (:meth:`RunLock.hold` runs a small heartbeat thread); a held lock is reported with everything
+needed to decide what to do, and ``ftops force-unlock ID`` removes it only when given the exact id.
+
+The one automatic takeover is safe by construction: the slot proves that the holder cannot be running (on
+the file backend, it ran on *this* host and its pid is gone; on PostgreSQL, its database session, which held
+the advisory lock, has ended). A lock whose holder ftops cannot see is never broken automatically, even with
+an expired lease: the message says the lease expired and leaves the decision to a human.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -50,7 +56,7 @@ class Owner(BaseModel):
 
 
 class RunLockInfo(BaseModel):
-    """What ``.ftops/apply.lock`` holds."""
+    """What the run lock holds (the same JSON on every backend)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -70,6 +76,50 @@ class RunLockInfo(BaseModel):
         )
 
 
+class RunLockSlot(Protocol):
+    """Where one project's run lock is stored. Each method is atomic on its own."""
+
+    def where(self) -> str:
+        """For messages: the lock file path, ``postgres db@host …``; never a secret."""
+        ...
+
+    def create(self, info: RunLockInfo) -> bool:
+        """Store ``info`` if no lock exists; False when one does."""
+        ...
+
+    def read(self) -> RunLockInfo | None:
+        """The current holder, or None. Raises StateError when the stored lock is unreadable."""
+        ...
+
+    def replace(self, info: RunLockInfo) -> bool:
+        """Store ``info`` over the lock with the same id; False when the lock is gone or someone else's."""
+        ...
+
+    def remove(self, lock_id: str) -> bool:
+        """Delete the lock if it has this id; False otherwise."""
+        ...
+
+    def holder_is_dead(self, holder: RunLockInfo) -> bool:
+        """True only when the holder provably cannot be running any more (safe to take over)."""
+        ...
+
+    def released(self) -> None:
+        """Called once after this process released its lock (PostgreSQL drops its advisory lock)."""
+        ...
+
+
+def dump_info(info: RunLockInfo) -> str:
+    return json.dumps(info.model_dump(mode="json"), sort_keys=True, indent=2) + "\n"
+
+
+def parse_info(text: str) -> RunLockInfo | None:
+    """The lock in ``text``, or None when it is not (yet) a complete lock document."""
+    try:
+        return RunLockInfo.model_validate(json.loads(text))
+    except (json.JSONDecodeError, ValidationError):
+        return None
+
+
 def _ts(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -78,7 +128,7 @@ def _parse_ts(text: str) -> float:
     try:
         return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
-        return 0.0  # an unreadable lease counts as expired; takeover still needs a dead local pid
+        return 0.0  # an unreadable lease counts as expired; takeover still needs a provably dead holder
 
 
 def ci_run_id(environ: dict[str, str] | None = None) -> str | None:
@@ -112,28 +162,117 @@ def current_owner() -> Owner:
     return Owner(user=user, host=socket.gethostname(), pid=os.getpid(), ci_run=ci_run_id())
 
 
+def is_dead_local_holder(info: RunLockInfo) -> bool:
+    """The holder ran on this host and its pid is gone: it cannot be renewing or writing."""
+    return info.owner.host == socket.gethostname() and not pid_alive(info.owner.pid)
+
+
+# -- the file slot: ``.ftops/apply.lock`` ---------------------------------------------------------------
+
+
 def lock_path(state_dir: Path) -> Path:
     return Path(state_dir) / RUN_LOCK_NAME
 
 
-def read_run_lock(state_dir: Path) -> RunLockInfo | None:
-    """The current holder, or None when nobody holds the lock."""
-    path = lock_path(state_dir)
-    for attempt in range(_READ_RETRIES):
+class FileSlot:
+    """The run lock as ``.ftops/apply.lock``: created with ``O_CREAT|O_EXCL``, replaced atomically."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = Path(state_dir)
+        self.path = lock_path(self.state_dir)
+
+    def where(self) -> str:
+        return str(self.path)
+
+    def create(self, info: RunLockInfo) -> bool:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        try:
-            return RunLockInfo.model_validate(json.loads(text))
-        except (json.JSONDecodeError, ValidationError):
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(dump_info(info))
+            fh.flush()
+            os.fsync(fh.fileno())
+        fsync_dir(self.path.parent)
+        return True
+
+    def read(self) -> RunLockInfo | None:
+        for attempt in range(_READ_RETRIES):
+            try:
+                text = self.path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                return None
+            info = parse_info(text)
+            if info is not None:
+                return info
             if attempt + 1 < _READ_RETRIES:
                 time.sleep(0.05)
-    raise StateError(
-        "the run lock file is unreadable",
-        where=str(path),
-        hint="if no ftops run is in progress for this project, delete this file and retry",
-    )
+        raise StateError(
+            "the run lock file is unreadable",
+            where=str(self.path),
+            hint="if no ftops run is in progress for this project, delete this file and retry",
+        )
+
+    def replace(self, info: RunLockInfo) -> bool:
+        current = self.read()
+        if current is None or current.id != info.id:
+            return False
+        atomic_write_text(self.path, dump_info(info))
+        return True
+
+    def remove(self, lock_id: str) -> bool:
+        """Delete the lock only if it is still ``lock_id``, under a short-lived guard file.
+
+        Without the guard two processes that both saw the same dead holder could race: the first deletes it
+        and creates its own lock, the second then deletes the *new* lock. The guard serialises check-and-delete.
+        Returns False when the lock is another one, or another process holds the guard (taking over now).
+        """
+        guard = self.path.with_name(self.path.name + ".takeover")
+        try:
+            fd = os.open(guard, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            with contextlib.suppress(OSError):
+                if time.time() - guard.stat().st_mtime > _TAKEOVER_GUARD_MAX_AGE:
+                    guard.unlink()
+            return False
+        os.close(fd)
+        try:
+            try:
+                current = self.read()
+            except StateError:
+                return False  # not ours to judge: someone replaced it with something unreadable
+            if current is None or current.id != lock_id:
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            fsync_dir(self.path.parent)
+            return True
+        finally:
+            with contextlib.suppress(OSError):
+                guard.unlink()
+
+    def holder_is_dead(self, holder: RunLockInfo) -> bool:
+        return is_dead_local_holder(holder)
+
+    def released(self) -> None:
+        return None
+
+
+LockTarget = Path | RunLockSlot
+
+
+def as_slot(target: LockTarget) -> RunLockSlot:
+    """A state directory means the file slot in it (what every caller passed before backends existed)."""
+    return FileSlot(target) if isinstance(target, (Path, str)) else target
+
+
+def read_run_lock(target: LockTarget) -> RunLockInfo | None:
+    """The current holder, or None when nobody holds the lock."""
+    return as_slot(target).read()
+
+
+# -- holding the lock -------------------------------------------------------------------------------------
 
 
 class RunLock:
@@ -141,13 +280,13 @@ class RunLock:
 
     def __init__(
         self,
-        path: Path,
+        slot: RunLockSlot,
         info: RunLockInfo,
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         took_over: RunLockInfo | None = None,
     ) -> None:
-        self.path = path
+        self.slot = slot
         self.info = info
         self.took_over = took_over  # the dead holder this lock replaced, for the caller to report
         self.lease_seconds = lease_seconds
@@ -158,22 +297,28 @@ class RunLock:
     def id(self) -> str:
         return self.info.id
 
+    @property
+    def path(self) -> Path:
+        """The lock file (file backend only; kept for callers written before remote backends)."""
+        if isinstance(self.slot, FileSlot):
+            return self.slot.path
+        raise AttributeError("this run lock is not a file")
+
     def renew(self, lease_seconds: float | None = None) -> None:
         """Extend the lease from now; fails if the lock was force-unlocked or taken over meanwhile."""
         with self._mutex:
             if lease_seconds is not None:
                 self.lease_seconds = lease_seconds
-            current = read_run_lock(self.path.parent)
-            if current is None or current.id != self.info.id:
-                holder = f"it is now held by {current.describe()}" if current else "the lock file is gone"
+            info = self.info.model_copy(update={"lease_expires_at": _ts(time.time() + self.lease_seconds)})
+            if not self.slot.replace(info):
+                current = self.slot.read()
+                holder = f"it is now held by {current.describe()}" if current else "the lock is gone"
                 self._lost = StateError(
                     f"this run lost the run lock {self.info.id}: {holder}",
-                    where=str(self.path),
+                    where=self.slot.where(),
                     hint="someone ran `ftops force-unlock` (or took the lock over); stop, and run ftops plan again",
                 )
                 raise self._lost
-            info = self.info.model_copy(update={"lease_expires_at": _ts(time.time() + self.lease_seconds)})
-            atomic_write_text(self.path, _dump(info))
             self.info = info
 
     def check(self) -> None:
@@ -182,24 +327,21 @@ class RunLock:
             raise self._lost
 
     def release(self) -> bool:
-        """Remove the lock file if it is still ours; True when removed (never raises: runs in cleanup)."""
+        """Remove the lock if it is still ours; True when removed (never raises: runs in cleanup)."""
         with self._mutex:
             try:
-                current = read_run_lock(self.path.parent)
-            except StateError:
-                return False  # not ours to judge: someone replaced it with something unreadable
-            if current is None or current.id != self.info.id:
-                return False
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-            fsync_dir(self.path.parent)
-            return True
+                return self.slot.remove(self.info.id)
+            except Exception:
+                return False  # an unreachable backend: the lease (or the ended session) frees it
+            finally:
+                with contextlib.suppress(Exception):
+                    self.slot.released()
 
     @classmethod
     @contextlib.contextmanager
     def hold(
         cls,
-        state_dir: Path,
+        target: LockTarget,
         operation: str,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         *,
@@ -207,7 +349,7 @@ class RunLock:
         notify: Callable[[str], None] | None = None,
     ) -> Iterator[RunLock]:
         """Acquire, renew every ``lease_seconds / 3`` in a background thread, release on exit."""
-        held = acquire(state_dir, operation, lease_seconds, notify=notify)
+        held = acquire(target, operation, lease_seconds, notify=notify)
         stop = threading.Event()
         interval = renew_every if renew_every is not None else lease_seconds / 3
 
@@ -215,7 +357,7 @@ class RunLock:
             while not stop.wait(interval):
                 try:
                     held.renew()
-                except Exception:  # recorded in held._lost (or a transient IO error: try again next beat)
+                except Exception:  # recorded in held._lost (or a transient error: try again next beat)
                     if held._lost is not None:
                         return
 
@@ -229,10 +371,6 @@ class RunLock:
             held.release()
 
 
-def _dump(info: RunLockInfo) -> str:
-    return json.dumps(info.model_dump(mode="json"), sort_keys=True, indent=2) + "\n"
-
-
 def _new_info(operation: str, lease_seconds: float) -> RunLockInfo:
     now = time.time()
     return RunLockInfo(
@@ -244,56 +382,13 @@ def _new_info(operation: str, lease_seconds: float) -> RunLockInfo:
     )
 
 
-def _try_create(path: Path, info: RunLockInfo) -> bool:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(_dump(info))
-        fh.flush()
-        os.fsync(fh.fileno())
-    fsync_dir(path.parent)
-    return True
-
-
-def _is_dead_local_holder(info: RunLockInfo) -> bool:
-    return info.owner.host == socket.gethostname() and not pid_alive(info.owner.pid)
-
-
-def _remove_if_still(path: Path, stale: RunLockInfo) -> bool:
-    """Delete the stale lock only if it is still that exact lock, under a short-lived guard file.
-
-    Without the guard two processes that both saw the same dead holder could race: the first deletes it and
-    creates its own lock, the second then deletes the *new* lock. The guard serialises check-and-delete.
-    Returns False when another process holds the guard (it is taking over right now).
-    """
-    guard = path.with_name(path.name + ".takeover")
-    try:
-        fd = os.open(guard, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        with contextlib.suppress(OSError):
-            if time.time() - guard.stat().st_mtime > _TAKEOVER_GUARD_MAX_AGE:
-                guard.unlink()
-        return False
-    os.close(fd)
-    try:
-        current = read_run_lock(path.parent)
-        if current is not None and current.id == stale.id:
-            path.unlink()
-    finally:
-        with contextlib.suppress(OSError):
-            guard.unlink()
-    return True
-
-
-def _held_error(path: Path, holder: RunLockInfo) -> RunLockHeld:
+def held_error(where: str, holder: RunLockInfo) -> RunLockHeld:
     expired = holder.lease_expired()
     message = f"another ftops run holds the run lock: {holder.describe()}"
     if expired:
         message += " (the lease has expired: that run may have died without releasing it)"
     hint = f"wait for that run to finish; if you are sure it is no longer running, run `ftops force-unlock {holder.id}`"
-    return RunLockHeld(message, where=str(path), hint=hint)
+    return RunLockHeld(message, where=where, hint=hint)
 
 
 def _to_stderr(message: str) -> None:
@@ -304,12 +399,12 @@ def _to_stderr(message: str) -> None:
 def takeover_note(dead: RunLockInfo) -> str:
     return (
         f"Note: took over the run lock {dead.id} left by {dead.owner.describe()} (`{dead.operation}` since "
-        f"{dead.created_at}): that process is no longer running on this host."
+        f"{dead.created_at}): that process is no longer running."
     )
 
 
 def acquire(
-    state_dir: Path,
+    target: LockTarget,
     operation: str,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     *,
@@ -317,47 +412,47 @@ def acquire(
 ) -> RunLock:
     """Take the run lock or raise :class:`RunLockHeld` naming the holder.
 
-    A lock left by a dead process on this host is taken over; ``notify`` (default: stderr) is told so.
+    A lock left by a provably dead holder is taken over; ``notify`` (default: stderr) is told so.
     """
-    state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = lock_path(state_dir)
+    slot = as_slot(target)
     took_over: RunLockInfo | None = None
     deadline = time.monotonic() + _CONTENTION_SECONDS
     while time.monotonic() < deadline:  # create; or remove a dead holder and create again
         info = _new_info(operation, lease_seconds)
-        if _try_create(path, info):
+        if slot.create(info):
             if took_over is not None:
                 (notify or _to_stderr)(takeover_note(took_over))
-            return RunLock(path, info, lease_seconds=lease_seconds, took_over=took_over)
-        holder = read_run_lock(state_dir)
+            return RunLock(slot, info, lease_seconds=lease_seconds, took_over=took_over)
+        holder = slot.read()
         if holder is None:
-            continue  # released between our attempt and the read
-        if not _is_dead_local_holder(holder):
-            raise _held_error(path, holder)
-        if _remove_if_still(path, holder):
+            time.sleep(0.01)
+            continue  # released between our attempt and the read (or its holder is writing it right now)
+        if not slot.holder_is_dead(holder):
+            slot.released()
+            raise held_error(slot.where(), holder)
+        if slot.remove(holder.id):
             took_over = holder
         else:
             time.sleep(0.01)  # another process is taking over: let it finish, then look again
-    holder = read_run_lock(state_dir)
+    holder = slot.read()
+    slot.released()
     if holder is None:
-        raise StateError("could not take the run lock (too much contention)", where=str(path), hint="retry")
-    raise _held_error(path, holder)
+        raise StateError("could not take the run lock (too much contention)", where=slot.where(), hint="retry")
+    raise held_error(slot.where(), holder)
 
 
-def force_unlock(state_dir: Path, lock_id: str) -> RunLockInfo:
+def force_unlock(target: LockTarget, lock_id: str) -> RunLockInfo:
     """Remove the run lock, but only when ``lock_id`` is its exact id; returns what was removed."""
-    path = lock_path(state_dir)
-    holder = read_run_lock(state_dir)
+    slot = as_slot(target)
+    holder = slot.read()
     if holder is None:
-        raise StateError("no run lock is held; nothing to unlock", where=str(path))
+        raise StateError("no run lock is held; nothing to unlock", where=slot.where())
     if holder.id != lock_id.strip():
         raise StateError(
             f"the run lock id is {holder.id}, not {lock_id} (held by {holder.owner.describe()})",
-            where=str(path),
+            where=slot.where(),
             hint=f"check that this is the lock you mean, then run `ftops force-unlock {holder.id}`",
         )
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-    fsync_dir(path.parent)
+    if not slot.remove(holder.id):
+        raise StateError("the run lock changed while unlocking it", where=slot.where(), hint="look again and retry")
     return holder

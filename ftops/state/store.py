@@ -1,212 +1,325 @@
-"""``LockStore``: the only writer of ``ftops.lock`` during apply, one atomic write per mutation.
+"""``LockStore``: the only writer of the state during a run; each change costs a small journal record.
 
-Apply runs steps in parallel, so every mutation happens under one ``threading.Lock``: copy the current lock,
-change the copy, bump ``serial``, write it atomically, and only then make it current. The file on disk is
-therefore always the last complete state, and an exception while writing leaves both the file and the
-in-memory view at the previous state. Intents are the crash-recovery protocol: :meth:`begin_intent` is
-written and fsynced *before* the caller's non-idempotent POST, and :meth:`complete_intent` records the
-outcome and drops the intent in the same write, so no moment exists where a created object is unrecorded
-and unannounced. A mutation that changes nothing writes nothing (no spurious serial bumps that would make
-saved plans look stale).
+The state lives in memory. A change is made durable by appending one record (what changed, the serial it
+produces) to the backend's journal, fsynced, BEFORE the change is visible to anyone: so
+:meth:`begin_intent` returns only once the intent would survive ``kill -9`` or a power cut, and the caller's
+non-idempotent POST comes after; :meth:`complete_intent` records the outcome and closes the intent in one
+record. The canonical lock document is rewritten atomically in batches (at most every ``interval``
+seconds, and never more than a tenth of the time, so a large state does not slow each change down), on
+:meth:`flush` and on :meth:`close`. Whoever opens the state next (the next run, ``ftops plan``) reads the
+last canonical lock and replays the journal over it (``ftops.state.journal``), so nothing recorded before a
+crash is lost and nothing can be created twice. Every change is checked before its record is written (a
+change that cannot apply raises and records nothing; one that changes nothing records nothing and bumps no
+serial), and only the record, not the whole document, is scanned for secrets.
+
+Reads hand out cheap views: resources and intents are immutable and shared, only the containers are copied.
 """
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from ftops.addresses import Address
 from ftops.errors import StateError
-from ftops.state.atomic import remove_dead_temp_files
-from ftops.state.lockfile import backup_path_for, check_endpoint, new_lock, read_lock, write_lock
-from ftops.state.model import Intent, LockedResource, LockFile
-from ftops.state.moves import relocate
+from ftops.state.atomic import atomic_write_text, remove_dead_temp_files, state_write_error
+from ftops.state.backend import StateBackend
+from ftops.state.backends.file import FileBackend
+from ftops.state.journal import (
+    MAX_APPLIED_PLANS,
+    AbandonIntent,
+    BeginIntent,
+    Change,
+    CompleteIntent,
+    MarkPlanApplied,
+    MoveResource,
+    PutResources,
+    Record,
+    RecordTokenCounts,
+    RemoveResource,
+    apply_change,
+    changes_anything,
+)
+from ftops.state.lockfile import CanonicalText, backup_path_for, check_endpoint, dump_lock, load_state, new_lock
+from ftops.state.model import Intent, LockedResource, LockFile, intent_problems
+from ftops.state.secrets import secret_paths
 
-# A saved plan is single-use; after this many newer applies its serial alone already makes it stale.
-MAX_APPLIED_PLANS = 100
+__all__ = ["MAX_APPLIED_PLANS", "LockStore", "load_state"]
+
+DEFAULT_FLUSH_INTERVAL = 0.5  # seconds between two canonical writes at most, while changes come in
+FLUSH_DUTY = 10  # ... and at least this many times the last write's cost, so writes take ≤ 1/10 of the time
+
+
+def _where(backend: StateBackend) -> str:
+    """Where to point messages about the stored document."""
+    return str(backend.path) if isinstance(backend, FileBackend) else backend.describe()
 
 
 class LockStore:
-    """Holds the current :class:`LockFile` for ``path`` and persists every change at once."""
+    """Holds the current :class:`LockFile` in memory; journals every change and writes the lock in batches."""
 
-    def __init__(self, path: Path, lock: LockFile | None, *, endpoint: str | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        lock: LockFile | None,
+        *,
+        endpoint: str | None,
+        backend: StateBackend | None = None,
+        version: str | None = None,
+        backup_from: str | None = None,
+        flush_interval: float | None = None,
+    ) -> None:
         self.path = Path(path)
         self._endpoint = endpoint
         self._lock = lock
-        self._mutex = threading.Lock()
+        self._backend: StateBackend = backend if backend is not None else FileBackend(self.path)
+        self._where = _where(self._backend)
+        self._version = version  # of the stored document this store last read or wrote (CAS)
+        self._backup_from = backup_from  # text to save as the backup before the first change, if any
+        self._mutex = threading.Lock()  # the in-memory state and the journal
+        self._flush_mutex = threading.Lock()  # one canonical write at a time
+        self._flushed_serial = lock.serial if lock is not None else 0
+        self._interval = DEFAULT_FLUSH_INTERVAL if flush_interval is None else flush_interval
+        self._last_flush = time.monotonic()
+        self._last_cost = 0.0
+        self._closed = False
+        self._text = CanonicalText()  # used under the flush mutex only
 
     @classmethod
-    def open(cls, path: Path, *, endpoint: str | None, backup: bool = True) -> LockStore:
-        """Read ``path`` (absent is fine), check it belongs to ``endpoint``, keep a pre-apply backup."""
+    def open(
+        cls,
+        path: Path,
+        *,
+        endpoint: str | None,
+        backup: bool = True,
+        backend: StateBackend | None = None,
+        flush_interval: float | None = None,
+    ) -> LockStore:
+        """Read the state (lock + journal), check it belongs to ``endpoint``, and settle the journal.
+
+        A journal left by an interrupted run is folded into the lock at once (one atomic write, then the
+        journal is cleared). The backup (``backup_path_for``) is taken later, just before this run's first
+        change, and only when the state read was clean: never over a good backup with a state that still has
+        an interrupted run to recover.
+        """
         path = Path(path)
-        lock = read_lock(path)
+        backend = backend if backend is not None else FileBackend(path)
+        lock, stored, applied, present = load_state(backend)
         if endpoint is not None:
             check_endpoint(lock, endpoint, where=str(path))
-        remove_dead_temp_files(path)
-        if backup and lock is not None:
-            target = backup_path_for(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-        return cls(path, lock, endpoint=endpoint)
+        if isinstance(backend, FileBackend):
+            remove_dead_temp_files(path)
+        version = stored.version if stored is not None else None
+        if applied and lock is not None:
+            version = backend.write(dump_lock(lock), expected=version)
+        if present:
+            backend.clear_journal()
+        clean = stored is not None and not present and lock is not None and not lock.intents
+        backup_from = stored.text if backup and clean and stored is not None else None
+        return cls(path, lock, endpoint=endpoint, backend=backend, version=version, backup_from=backup_from,
+                   flush_interval=flush_interval)
+
+    def __enter__(self) -> LockStore:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
     # -- read side -------------------------------------------------------------------------------------
 
+    def _current(self) -> LockFile:
+        if self._lock is None:  # keep the lineage stable across reads before the first write
+            self._lock = new_lock(self._endpoint)
+        return self._lock
+
     @property
     def lock(self) -> LockFile:
-        """A copy of the current state (a fresh, unsaved lock when the project has none yet)."""
+        """A view of the current state (a fresh, unsaved lock when the project has none yet).
+
+        Changing the view's containers does not change the store; resources and intents are immutable.
+        """
         with self._mutex:
-            current = self._lock if self._lock is not None else new_lock(self._endpoint)
-            if self._lock is None:
-                self._lock = current  # keep the lineage stable across reads before the first write
-            return current.model_copy(deep=True)
+            return _view(self._current())
 
     @property
     def exists(self) -> bool:
-        """Whether a lock file has been read or written (False until the first write of a new project)."""
-        return self.path.exists()
+        """Whether there is a stored state or this run changed it (False for a new project until then)."""
+        with self._mutex:
+            return self._version is not None or (self._lock is not None and self._lock.serial > 0)
 
     def open_intents(self) -> list[Intent]:
-        return [i.model_copy(deep=True) for i in self.lock.intents]
+        with self._mutex:
+            return list(self._current().intents)
 
     def get(self, address: Address | str) -> LockedResource | None:
-        return self.lock.resources.get(str(address))
-
-    # -- mutations (each one = one atomic write) -------------------------------------------------------
-
-    def _mutate(self, change: Callable[[LockFile], bool]) -> LockFile:
-        """Apply ``change`` to a copy; write it with serial+1 when it reports a change. Returns the new state."""
         with self._mutex:
-            base = self._lock if self._lock is not None else new_lock(self._endpoint)
-            draft = base.model_copy(deep=True)
-            if not change(draft):
-                return base
-            if draft.endpoint is None:
-                draft.endpoint = self._endpoint
-            draft.serial = base.serial + 1
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_lock(self.path, draft)
-            self._lock = draft
-            return draft
+            return self._current().resources.get(str(address))
+
+    # -- changes (each one = one journal record) -------------------------------------------------------
+
+    def _commit(self, change: Change) -> bool:
+        """Check ``change``, journal it durably, then apply it in memory. False when it changes nothing."""
+        with self._mutex:
+            if self._closed:
+                raise StateError("the state store is closed", where=self._where,
+                                 hint="this is a bug in ftops; please report it")
+            lock = self._current()
+            if not changes_anything(lock, change, where=self._where):
+                return False
+            self._take_backup()
+            record = Record(lineage=lock.lineage, endpoint=lock.endpoint or self._endpoint, serial=lock.serial + 1,
+                            change=change)
+            payload = record.model_dump(mode="json")
+            found = secret_paths(payload["change"])
+            if found:
+                raise StateError(
+                    f"refusing to write a secret-looking value into the state at {', '.join(found)}",
+                    where=self._where,
+                    hint="this is a bug in ftops (secrets must stay in environment variables); please report it",
+                )
+            if isinstance(self._backend, FileBackend):
+                # Written in order here, fsynced below outside the mutex (group commit). Applying before the
+                # sync is safe: whatever another thread does with this change goes through its own record,
+                # whose sync covers this one (same file, earlier bytes) before any call it makes.
+                ticket: int | None = self._backend.write_journal(record.text())
+            else:
+                self._backend.append_journal(record.text())
+                ticket = None
+            apply_change(lock, change)
+            lock.serial = record.serial
+            if lock.endpoint is None:
+                lock.endpoint = self._endpoint
+        if ticket is not None and isinstance(self._backend, FileBackend):
+            self._backend.sync_journal(ticket)
+        self._maybe_flush()
+        return True
+
+    def _take_backup(self) -> None:
+        """Save the state as it was before this run's first change (called under the mutex)."""
+        if self._backup_from is None:
+            return
+        target = backup_path_for(self.path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(target, self._backup_from)
+        except OSError as exc:
+            raise state_write_error(exc, action="save the backup of the lock file", path=target) from None
+        self._backup_from = None
 
     def begin_intent(
         self, address: Address | str, action: str, fingerprint: str, marker: dict[str, Any] | None = None
     ) -> Intent:
-        """Record (and fsync) that a non-idempotent call is about to be made. Call BEFORE the POST."""
-        intent = Intent(
-            id=str(uuid.uuid4()),
-            address=str(address),
-            action=action,
-            fingerprint=fingerprint,
-            marker=dict(marker or {}),
-            started_at=round(time.time(), 3),
-        )
-
-        def change(lock: LockFile) -> bool:
-            lock.intents.append(intent)
-            return True
-
-        self._mutate(change)
-        return intent.model_copy(deep=True)
-
-    def _find_intent(self, lock: LockFile, intent_id: str) -> Intent:
-        for intent in lock.intents:
-            if intent.id == intent_id:
-                return intent
-        raise StateError(
-            f"no open intent with id {intent_id} in the lock file",
-            where=str(self.path),
-            hint="the lock file changed under this run (another apply, or a git checkout); run ftops plan again",
-        )
+        """Record (durably) that a non-idempotent call is about to be made. Call BEFORE the POST."""
+        marker = dict(marker or {})
+        problem = intent_problems(action, marker)
+        if problem is not None:
+            raise StateError(f"refusing to record an intent recovery could not resolve: it {problem}",
+                             where=str(address), hint="this is a bug in ftops; please report it")
+        intent = Intent(id=str(uuid.uuid4()), address=str(address), action=action, fingerprint=fingerprint,
+                        marker=marker, started_at=round(time.time(), 3))
+        self._commit(BeginIntent(intent=intent))
+        return intent
 
     def complete_intent(self, intent_id: str, resource: LockedResource | None) -> None:
-        """Record the outcome (``resource`` at the intent's address, if any) and close the intent, in ONE write."""
-
-        def change(lock: LockFile) -> bool:
-            intent = self._find_intent(lock, intent_id)
-            lock.intents.remove(intent)
-            if resource is not None:
-                _check_kind(intent.address, resource)
-                lock.resources[intent.address] = resource.model_copy(deep=True)
-            return True
-
-        self._mutate(change)
+        """Record the outcome (``resource`` at the intent's address, if any) and close the intent, in ONE record."""
+        self._commit(CompleteIntent(id=intent_id, resource=resource))
 
     def abandon_intent(self, intent_id: str) -> None:
         """Close an intent whose call certainly created nothing (e.g. the API rejected it with 4xx)."""
-
-        def change(lock: LockFile) -> bool:
-            lock.intents.remove(self._find_intent(lock, intent_id))
-            return True
-
-        self._mutate(change)
+        self._commit(AbandonIntent(id=intent_id))
 
     def put(self, address: Address | str, resource: LockedResource) -> None:
-        """Record or update one resource (no write when it is already recorded exactly so)."""
-        key = str(address)
-        _check_kind(key, resource)
+        """Record or update one resource (nothing recorded when it is already recorded exactly so)."""
+        self._commit(PutResources(resources={str(address): resource}))
 
-        def change(lock: LockFile) -> bool:
-            if lock.resources.get(key) == resource:
-                return False
-            lock.resources[key] = resource.model_copy(deep=True)
-            return True
-
-        self._mutate(change)
+    def put_many(self, resources: Mapping[str, LockedResource]) -> None:
+        """Record or update several resources in one record (e.g. the statuses a refresh observed)."""
+        with self._mutex:
+            current = self._current().resources
+            changed = {str(a): r for a, r in resources.items() if current.get(str(a)) != r}
+        if changed:
+            self._commit(PutResources(resources=changed))
 
     def remove(self, address: Address | str) -> None:
-        """Forget one resource (no write when it is not recorded)."""
-        key = str(address)
-
-        def change(lock: LockFile) -> bool:
-            return lock.resources.pop(key, None) is not None
-
-        self._mutate(change)
+        """Forget one resource (nothing recorded when it is not tracked)."""
+        self._commit(RemoveResource(address=str(address)))
 
     def move(self, old: Address | str, new: Address | str) -> None:
-        """Track at ``new`` what ``old`` tracks, in ONE write (``state mv``, ``Moved`` declarations).
-
-        Same kind only; refused when ``new`` is already tracked. See :func:`ftops.state.moves.relocate`.
-        """
-
-        def change(lock: LockFile) -> bool:
-            relocate(lock, str(old), str(new))
-            return True
-
-        self._mutate(change)
-
-    def record_token_counts(self, counts: Mapping[str, int]) -> None:
-        """Keep exactly these exact token counts (those the plan being applied used); no write if unchanged."""
-
-        def change(lock: LockFile) -> bool:
-            if lock.token_counts == dict(counts):
-                return False
-            lock.token_counts = dict(sorted(counts.items()))
-            return True
-
-        self._mutate(change)
-
-    def close(self) -> None:
-        """Nothing to release: every change is already written (kept for callers of a batching store)."""
+        """Track the resource at ``old`` under ``new`` (same kind; ``new`` must be free). Same object, new name."""
+        self._commit(MoveResource(old=str(old), new=str(new)))
 
     def mark_plan_applied(self, plan_id: str) -> None:
         """Make a saved plan single-use: its id is refused from now on."""
+        self._commit(MarkPlanApplied(id=plan_id))
 
-        def change(lock: LockFile) -> bool:
-            if plan_id in lock.applied_plans:
-                return False
-            lock.applied_plans.append(plan_id)
-            del lock.applied_plans[:-MAX_APPLIED_PLANS]
-            return True
+    def record_token_counts(self, counts: Mapping[str, int]) -> None:
+        """Remember exact token counts by "<sha256>/<tokenizer>" (committed with the lock, so CI never recounts)."""
+        if counts:
+            self._commit(RecordTokenCounts(counts=dict(counts)))
 
-        self._mutate(change)
+    # -- the canonical document ------------------------------------------------------------------------
+
+    def _maybe_flush(self) -> None:
+        due = self._last_flush + max(self._interval, FLUSH_DUTY * self._last_cost)
+        if time.monotonic() >= due and self._flush_mutex.acquire(blocking=False):
+            try:
+                self._flush_locked()
+            except StateError:
+                # The change itself is durable in the journal; a failed batch write is retried at the next
+                # batch and surfaces from flush()/close() if it persists (the run then exits 1, state intact).
+                self._last_flush = time.monotonic()
+            finally:
+                self._flush_mutex.release()
+
+    def flush(self) -> None:
+        """Write the canonical document now if it lags the journal; then the journal is cleared."""
+        with self._flush_mutex:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        with self._mutex:
+            if self._lock is None or self._lock.serial == self._flushed_serial:
+                return
+            snapshot = _view(self._lock)
+        started = time.monotonic()
+        text = self._text.render(snapshot)  # outside the mutex: changes go on being journaled meanwhile
+        version = self._backend.write(text, expected=self._version)
+        with self._mutex:
+            self._version = version
+            self._flushed_serial = snapshot.serial
+            if self._lock.serial == snapshot.serial:  # nothing newer in the journal: it can go
+                self._backend.clear_journal()
+        self._last_flush = time.monotonic()
+        self._last_cost = self._last_flush - started
+
+    def close(self) -> None:
+        """Flush and release the backend; later changes are refused. Safe to call twice."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            with self._mutex:
+                self._closed = True
+            closer = getattr(self._backend, "close", None)
+            if callable(closer):
+                closer()
 
 
-def _check_kind(address: str, resource: LockedResource) -> None:
-    kind = Address.parse(address).kind
-    if kind != resource.kind:
-        raise StateError(f"cannot record a {resource.kind} at address {address}", where=address)
+def _view(lock: LockFile) -> LockFile:
+    """A copy of the containers, sharing the immutable resources and intents (O(n) pointers, no deep copy)."""
+    return LockFile.model_construct(
+        format_version=lock.format_version,
+        lineage=lock.lineage,
+        serial=lock.serial,
+        endpoint=lock.endpoint,
+        resources=dict(lock.resources),
+        intents=list(lock.intents),
+        applied_plans=list(lock.applied_plans),
+        token_counts=dict(lock.token_counts),
+    )

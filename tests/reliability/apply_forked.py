@@ -14,6 +14,7 @@ from pathlib import Path
 
 def fork_cli(args: list[str], env: dict[str, str], log: Path) -> int:
     """Start ``ftops ARGS`` in a forked child writing stdout+stderr to ``log``; returns the pid."""
+    log.touch()  # exists even when a kill lands before the child got to open it (an overloaded machine)
     pid = os.fork()
     if pid:
         return pid

@@ -7,6 +7,7 @@ per trial: exactly 2 uploads and 2 jobs must exist for each, and the lock must n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -96,3 +97,52 @@ def test_kill9_mid_apply_never_duplicates(serve: ServeProcess, tmp_path: Path) -
     assert killed >= TRIALS // 2, "most kills should land while apply is running"
     for text in outputs:
         assert SECRET_KEY not in text and WANDB_SECRET not in text
+
+
+BATCH_TRIALS = int(os.environ.get("FTOPS_KILL9_BATCH_TRIALS", "6"))
+
+
+def test_kill9_between_journal_and_batch_write_recovers_without_duplicates(
+    serve: ServeProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock file is written in batches; kill apply after changes were journaled but before the batch
+    that holds them was written (interval "never": the kill lands after ≥ 1 journal record), or while batches
+    are written after every change (interval 0). The next apply must replay the journal: 0 duplicates."""
+    import ftops.state.store as store_module
+    from ftops.state.backends.file import journal_path_for
+    from ftops.state.lockfile import read_lock, read_lock_file
+
+    admin(serve.url, "PUT", "/_ftops/faults", {"latency_ms": 25})
+    env = {**api_env(serve.url), "FTOPS_WANDB_KEY": WANDB_SECRET}
+    rng = random.Random(11)
+    between = 0
+    for trial in range(BATCH_TRIALS):
+        never = trial % 2 == 0
+        # Forked children inherit this: the apply under test writes the lock file only at open and close.
+        monkeypatch.setattr(store_module, "DEFAULT_FLUSH_INTERVAL", 3600.0 if never else 0.0)
+        tag = f"-b{trial}"
+        root = trial_project(tmp_path / f"b{trial}", tag)
+        lock_path, journal = root / "ftops.lock", journal_path_for(root / "ftops.lock")
+        args = ["-C", str(root), "apply", "--auto-approve"]
+        pid = fork_cli(args, env, tmp_path / f"b{trial}.log")
+        want_records = rng.randint(1, 6)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG)[0] == 0:
+            if journal.exists() and journal.read_bytes().count(b"\n") >= want_records:
+                break
+            time.sleep(0.002)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        wait_pid(pid, 30)
+        written, state = read_lock_file(lock_path), read_lock(lock_path)
+        if never and state is not None and (written is None or written.serial < state.serial):
+            between += 1  # the kill landed with changes only in the journal
+        monkeypatch.setattr(store_module, "DEFAULT_FLUSH_INTERVAL", 0.5)
+        code, out = run_forked(args, env, tmp_path / f"b{trial}.final.log")
+        assert code == 0, out
+        check_converged(root, serve.url, tag)
+        assert not journal.exists()  # folded into the lock file and cleared
+        final = read_lock_file(lock_path)
+        assert final is not None and state is not None and final.serial >= state.serial
+        assert {a for a, r in state.resources.items()} <= set(final.resources)  # nothing journaled was lost
+    assert between >= BATCH_TRIALS // 4, "the kills should land between a journal append and the batch write"

@@ -1,9 +1,10 @@
-"""Crash consistency of ftops.lock: SIGKILL a writer at random moments; the file must always be whole.
+"""Crash consistency of the state: SIGKILL a writer at random moments; lock + journal must always be whole.
 
 A forked child runs the apply write pattern (begin intent → complete intent with the outcome) thousands of
-times through LockStore; the parent kills it with SIGKILL after a random few milliseconds, ≥ 30 times, while
-also reading the file as fast as it can during each run. Every mutation stamps the serial it expects to
-write, so a torn or mixed file would show up as a stamp that disagrees with the serial.
+times through LockStore (each change journaled, the lock file written in batches); the parent kills it with
+SIGKILL after a random few milliseconds, ≥ 30 times, while also reading the state (lock file + journal, as
+the next run would) as fast as it can. Every mutation stamps the serial it expects to write, so a torn or
+mixed state would show up as a stamp that disagrees with the serial.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ftops.state.lockfile import read_lock
+from ftops.state.lockfile import read_lock, read_lock_file
 from ftops.state.model import LockedResource, LockFile
 from ftops.state.store import LockStore
 
@@ -33,8 +34,11 @@ def _writer(path: Path) -> None:
         stamp = store.lock.serial + 1
         store.complete_intent(intent.id, _resource(stamp))
     for _ in range(10_000):
-        intent = store.begin_intent("file.counter", "upload", "fp", {"serial": store.lock.serial + 1})
+        intent = store.begin_intent("file.counter", "upload", "fp", {**MARKER, "serial": store.lock.serial + 1})
         store.complete_intent(intent.id, _resource(store.lock.serial + 1))
+
+
+MARKER = {"filename": "counter.abababababab.jsonl", "sha256": "ab" * 32}
 
 
 def _resource(stamp: int) -> LockedResource:
@@ -81,6 +85,10 @@ def test_sigkill_during_writes_never_corrupts_the_lock(tmp_path: Path) -> None:
         trials_with_writes += serial > start_serial
         last_serial = serial
     assert trials_with_writes >= TRIALS // 2, "the writers rarely got to write: the test would mean little"
-    # Temp files of killed writers may remain; the next LockStore.open sweeps them.
+    # Temp files of killed writers may remain; the next LockStore.open sweeps them, and folds the journal of
+    # the last killed writer into the lock (then deletes it).
+    final = read_lock(path)
     LockStore.open(path, endpoint="local", backup=False)
-    assert [p.name for p in tmp_path.iterdir()] == ["ftops.lock"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".ftops"] == ["ftops.lock"]
+    assert list((tmp_path / ".ftops").iterdir()) == []
+    assert read_lock_file(path) == final

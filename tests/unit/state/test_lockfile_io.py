@@ -11,6 +11,9 @@ from ftops.errors import StateError
 from ftops.state.lockfile import check_endpoint, dump_lock, new_lock, read_lock, write_lock
 from ftops.state.model import Intent, LockedResource, LockFile
 
+UPLOAD_MARKER = {"filename": "a.cdcdcdcdcdcd.jsonl", "sha256": "cd" * 32, "bytes": 10}
+CREATE_MARKER = {"want": {"model": "open-mistral-7b", "suffix": "b"}, "attributes": {}}
+
 
 def _sample() -> LockFile:
     lock = new_lock("local")
@@ -21,8 +24,8 @@ def _sample() -> LockFile:
     )
     lock.resources["file.train"] = LockedResource(kind="file", remote_id="f-1", fingerprint="cd" * 32)
     lock.intents = [
-        Intent(id="i2", address="job.b", action="create", fingerprint="x", started_at=20.0),
-        Intent(id="i1", address="file.a", action="upload", fingerprint="y", started_at=10.0),
+        Intent(id="i2", address="job.b", action="create", fingerprint="x", started_at=20.0, marker=CREATE_MARKER),
+        Intent(id="i1", address="file.a", action="upload", fingerprint="y", started_at=10.0, marker=UPLOAD_MARKER),
     ]
     return lock
 
@@ -161,3 +164,18 @@ def test_check_endpoint() -> None:
         check_endpoint(lock, "https://api.mistral.ai")
     assert "embedded local API" in err.value.message and "https://api.mistral.ai" in err.value.message
     assert "FTOPS_ENDPOINT=local" in (err.value.hint or "")
+
+
+def test_canonical_text_is_dump_lock_byte_for_byte_across_changes() -> None:
+    from ftops.state.lockfile import CanonicalText
+
+    renderer = CanonicalText()
+    lock = _sample()
+    assert renderer.render(lock) == dump_lock(lock)
+    lock.resources["model.m"] = LockedResource(kind="model", remote_id="ft:x", fingerprint="job.support",
+                                               attributes={"resources": {}, "nested": {"a": [1, {"b": "é\n"}]}})
+    lock.resources["file.train"] = LockedResource(kind="file", remote_id="f-2", fingerprint="cd" * 32)
+    lock.token_counts["ab" * 32 + "/t"] = 12
+    assert renderer.render(lock) == dump_lock(lock)
+    lock.resources.clear()
+    assert renderer.render(lock) == dump_lock(lock)
