@@ -127,13 +127,16 @@ def test_kill9_between_journal_and_batch_write_recovers_without_duplicates(
         pid = fork_cli(args, env, tmp_path / f"b{trial}.log")
         want_records = rng.randint(1, 6)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG)[0] == 0:
+        finished = False
+        while time.monotonic() < deadline and not finished:
+            finished = os.waitpid(pid, os.WNOHANG)[0] != 0  # reaped: it ended before enough records
             if journal.exists() and journal.read_bytes().count(b"\n") >= want_records:
                 break
             time.sleep(0.002)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        wait_pid(pid, 30)
+        if not finished:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            wait_pid(pid, 30)
         written, state = read_lock_file(lock_path), read_lock(lock_path)
         if never and state is not None and (written is None or written.serial < state.serial):
             between += 1  # the kill landed with changes only in the journal
