@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from ftops.addresses import Address
 from ftops.errors import FtopsError, StateError
 from ftops.state.model import MAX_SERIAL, Intent, LockedResource, LockFile
+from ftops.state.moves import relocate
 
 JOURNAL_VERSION = 1
 # A saved plan is single-use; after this many newer applies its serial alone already makes it stale.
@@ -158,20 +159,15 @@ def changes_anything(lock: LockFile, change: Change, *, where: str) -> bool:
         return _check_move(lock, change, where)
     if isinstance(change, MarkPlanApplied):
         return change.id not in lock.applied_plans
-    return any(lock.token_counts.get(k) != v for k, v in change.counts.items())
+    return lock.token_counts != change.counts
 
 
 def _check_move(lock: LockFile, change: MoveResource, where: str) -> bool:
     if change.old == change.new:
         return False
-    resource = lock.resources.get(change.old)
-    if resource is None:
-        raise StateError(f"{change.old} is not tracked in the lock file", where=where,
-                         hint="`ftops state list` shows the tracked addresses")
-    if change.new in lock.resources:
-        raise StateError(f"{change.new} is already tracked in the lock file", where=where,
-                         hint=f"remove it first (`ftops state rm {change.new}`) if it is the wrong object")
-    check_kind(change.new, resource)
+    # The same rules and the same result as the planner's view of a move: relocate on a shallow copy.
+    relocate(lock.model_copy(update={"resources": dict(lock.resources), "intents": list(lock.intents)}),
+             change.old, change.new)
     return True
 
 
@@ -190,12 +186,13 @@ def apply_change(lock: LockFile, change: Change) -> None:
     elif isinstance(change, RemoveResource):
         lock.resources.pop(change.address, None)
     elif isinstance(change, MoveResource):
-        lock.resources[change.new] = lock.resources.pop(change.old)
+        relocate(lock, change.old, change.new)  # models naming a moved job, and open intents, follow it
     elif isinstance(change, MarkPlanApplied):
         lock.applied_plans.append(change.id)
         del lock.applied_plans[:-MAX_APPLIED_PLANS]
     else:
-        lock.token_counts.update(change.counts)
+        # Exactly the counts the applied plan used: a dataset no manifest uses any more drops out.
+        lock.token_counts = dict(sorted(change.counts.items()))
 
 
 def replay(lock: LockFile | None, lines: Iterable[str], *, where: str) -> tuple[LockFile | None, int]:

@@ -22,11 +22,15 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 # every later apply crash in recovery.
 MARKER_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "upload": {"filename": (str,), "sha256": (str,)},
-    "create": {"want": (dict,)},
+    "create": {},  # and one of SPEC_KEYS (below)
 }
+# A create intent carries the job it was creating: ``spec`` (the typed JobSpec, which this ftops writes)
+# or ``want`` (the request with file ids, written by older versions). Recovery needs one of them.
+SPEC_KEYS = ("spec", "want")
 OPTIONAL_MARKER_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "upload": {"bytes": (int, type(None)), "attributes": (dict, type(None))},
-    "create": {"attributes": (dict, type(None)), "suffix": (str, type(None)), "model": (str, type(None))},
+    "create": {"attributes": (dict, type(None)), "suffix": (str, type(None)), "model": (str, type(None)),
+               "spec": (dict,), "want": (dict,)},
 }
 
 
@@ -80,8 +84,12 @@ def intent_problems(action: str, marker: dict[str, Any]) -> str | None:
             value = marker.get(key)
             if key in marker and (not isinstance(value, types) or isinstance(value, bool)):
                 return f"marker has {key} of type {type(value).__name__}"
-    if action == "create" and not isinstance(marker["want"].get("model"), str):
-        return "marker has no want.model (recovery searches jobs by model)"
+    if action == "create":
+        found = [k for k in SPEC_KEYS if k in marker]
+        if not found:
+            return "marker lacks spec (recovery needs it to find what the call created)"
+        if not isinstance(marker[found[0]].get("model"), str):
+            return f"marker has no {found[0]}.model (recovery searches jobs by model)"
     return None
 
 

@@ -258,7 +258,8 @@ class LockStore:
         self._commit(MarkPlanApplied(id=plan_id))
 
     def record_token_counts(self, counts: Mapping[str, int]) -> None:
-        """Remember exact token counts by "<sha256>/<tokenizer>" (committed with the lock, so CI never recounts)."""
+        """Keep exactly these token counts by "<sha256>/<tokenizer>": those the applied plan used (committed with
+        the lock, so CI never recounts an unchanged dataset); no write when they are already recorded."""
         if counts:
             self._commit(RecordTokenCounts(counts=dict(counts)))
 

@@ -45,7 +45,7 @@ def test_a_partial_intent_marker_is_refused_before_recovery(project: tuple[Path,
     text = json.dumps(lock, indent=2, sort_keys=True) + "\n"
     (root / "ftops.lock").write_text(text)
     for args in (["apply", "--auto-approve"], ["plan"], ["status"]):
-        assert "marker lacks want" in _refused(root, *args)
+        assert "marker lacks spec" in _refused(root, *args)
     assert (root / "ftops.lock").read_text() == text  # untouched
     assert len(list_all(server.url, "jobs")) == 2
 

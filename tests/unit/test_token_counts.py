@@ -52,6 +52,7 @@ def test_a_new_exact_count_is_reported_for_the_lock(tmp_path: Path) -> None:
 def test_store_records_exactly_the_counts_used_and_skips_unchanged_writes(tmp_path: Path) -> None:
     store = LockStore.open(tmp_path / "ftops.lock", endpoint="http://127.0.0.1:1")
     store.record_token_counts({"c" * 64 + "/tekken": 7, "d" * 64 + "/v3-spm": 9})
+    store.flush()
     serial = store.lock.serial
     assert json.loads((tmp_path / "ftops.lock").read_text())["token_counts"] == {
         "c" * 64 + "/tekken": 7, "d" * 64 + "/v3-spm": 9}

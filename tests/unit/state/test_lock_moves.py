@@ -18,6 +18,7 @@ def _store(tmp_path: Path) -> LockStore:
     store.put("job.old", LockedResource(kind="job", remote_id="J1", fingerprint="fp"))
     store.put("model.m", LockedResource(kind="model", remote_id="ft:1", fingerprint="job.old",
                                         attributes={"job": "job.old", "name": "M"}))
+    store.flush()  # the store writes the lock in batches: put it on disk now
     return store
 
 
@@ -42,7 +43,9 @@ def test_move_renames_the_entry_and_models_follow_in_one_write(tmp_path: Path) -
 def test_move_refusals_write_nothing(tmp_path: Path, old: str, new: str, message: str | None) -> None:
     store = _store(tmp_path)
     store.put("model.m2", LockedResource(kind="model", remote_id="ft:2", fingerprint="job.x"))
+    store.flush()
     before = (tmp_path / "ftops.lock").read_text()
     with pytest.raises(StateError, match=message or "already tracked"):
         store.move(old, new)
+    store.flush()
     assert (tmp_path / "ftops.lock").read_text() == before

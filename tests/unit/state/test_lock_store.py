@@ -104,7 +104,7 @@ def test_an_intent_recovery_could_not_resolve_is_refused(tmp_path: Path) -> None
     store = LockStore.open(tmp_path / "ftops.lock", endpoint="local")
     with pytest.raises(StateError, match="lacks sha256"):
         store.begin_intent("file.a", "upload", "fp", {"filename": "a.jsonl"})
-    with pytest.raises(StateError, match="want"):
+    with pytest.raises(StateError, match="lacks spec"):
         store.begin_intent("job.a", "create", "fp", {})
     assert not journal_path_for(tmp_path / "ftops.lock").exists()
 
@@ -203,9 +203,9 @@ def test_move_put_many_and_token_counts(tmp_path: Path) -> None:
         store.move("file.a", "file.renamed")
         with pytest.raises(StateError, match="not tracked"):
             store.move("file.a", "file.x")
-        with pytest.raises(StateError, match="already tracked"):
+        with pytest.raises(StateError, match="keeps its kind"):
             store.move("file.renamed", "job.j")
-        with pytest.raises(StateError, match=r"cannot record a file at address job\.k"):
+        with pytest.raises(StateError, match="keeps its kind"):
             store.move("file.renamed", "job.k")
         store.record_token_counts({"ab" * 32 + "/open-mistral-7b": 1234})
         store.record_token_counts({"ab" * 32 + "/open-mistral-7b": 1234})

@@ -99,7 +99,7 @@ def test_malformed_resource_entry_is_refused_with_its_line(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("marker", "message"),
     [
-        ({}, "marker lacks want"),
+        ({}, "marker lacks spec"),
         ({"want": {}}, "no want.model"),
         ({"want": "open-mistral-7b"}, "want of type str"),
     ],
