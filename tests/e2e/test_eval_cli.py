@@ -61,3 +61,27 @@ def test_eval_with_a_broken_set_names_the_line(project: Path) -> None:
     bad.write_text('{"messages": [{"role": "user", "content": "q"}], "expected": "a"}\n{not json\n')
     out = _run(project, "eval", "model.good", "--set", str(bad))
     assert out.exit_code == 1 and f"{bad}:2" in out.output and "Traceback" not in out.output
+
+
+def test_metrics_rank_a_sweep_and_draw_its_curves(project: Path, tmp_path: Path) -> None:
+    out = _run(project, "metrics", "job.*", "--format", "json", "--metric", "train_loss")
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout)
+    assert [j["address"] for j in report["jobs"]] and {j["address"] for j in report["jobs"]} == {"job.good", "job.wrong"}
+    first = report["jobs"][0]
+    assert first["rank"] == 1 and first["checkpoints"] and first["final"]["train_loss"] is not None
+    assert first["final"]["valid_loss"] is None  # no validation file: no validation metric, never 0
+    losses = [j["final"]["train_loss"] for j in report["jobs"]]
+    assert losses == sorted(losses)
+
+    png = tmp_path / "curves.png"
+    text = _run(project, "metrics", "job.good", "job.wrong", "--png", str(png))
+    assert text.exit_code == 0, text.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "ranked by final train_loss" in text.output and "job.good" in text.output
+
+    md = _run(project, "metrics", "job.*", "--format", "markdown")
+    assert "```mermaid\nxychart-beta" in md.stdout and "line [" in md.stdout
+
+    one = _run(project, "metrics", "job.good", "--no-chart")
+    assert "Checkpoints:" in one.output and "Events:" in one.output and "SUCCESS" in one.output
