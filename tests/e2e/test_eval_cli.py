@@ -67,7 +67,7 @@ def test_metrics_rank_a_sweep_and_draw_its_curves(project: Path, tmp_path: Path)
     out = _run(project, "metrics", "job.*", "--format", "json", "--metric", "train_loss")
     assert out.exit_code == 0, out.output
     report = json.loads(out.stdout)
-    assert [j["address"] for j in report["jobs"]] and {j["address"] for j in report["jobs"]} == {"job.good", "job.wrong"}
+    assert {j["address"] for j in report["jobs"]} == {"job.good", "job.wrong"}
     first = report["jobs"][0]
     assert first["rank"] == 1 and first["checkpoints"] and first["final"]["train_loss"] is not None
     assert first["final"]["valid_loss"] is None  # no validation file: no validation metric, never 0
