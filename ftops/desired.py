@@ -96,6 +96,7 @@ class Desired:
     models: dict[str, DesiredModel] = field(default_factory=dict)
     order: tuple[str, ...] = ()  # every address, dependencies first (graphlib), ties broken by rank+name
     manifest_digest: str = ""
+    moves: tuple[tuple[str, str], ...] = ()  # (from, to) of each Moved declaration, checked by the loader
 
     def dependencies(self, address: str) -> tuple[str, ...]:
         if address in self.jobs:
@@ -129,7 +130,9 @@ def build_desired(manifest: Manifest, *, hashes: HashLookup, tokens: TokenLookup
     jobs = {str(manifest.address_of(r)): _job(r, files, tokens) for r in manifest.jobs.values()}
     models = {str(manifest.address_of(r)): _model(r) for r in manifest.models.values()}
     unordered = Desired(files=files, jobs=jobs, models=models)
-    return Desired(files=files, jobs=jobs, models=models, order=_order(unordered), manifest_digest=manifest.digest)
+    moves = tuple((m.spec.from_, m.spec.to) for m in manifest.moves)
+    return Desired(files=files, jobs=jobs, models=models, order=_order(unordered), manifest_digest=manifest.digest,
+                   moves=moves)
 
 
 def _file_path(root: Path, resource: FileResource) -> Path:

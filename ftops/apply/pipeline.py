@@ -2,7 +2,8 @@
 
 ``ftops plan`` and ``ftops apply`` must compute the same plan from the same inputs, so both call
 ``compute_plan`` here, which chains the shared stages (``load_manifests``, ``build_desired`` with the one
-cached token counter, ``fetch_snapshot``, ``build_plan``), and both show it with the one text renderer.
+cached token counter, ``fetch_snapshot``, ``build_plan``), and the CLI shows it with the one
+text renderer (apply never imports render).
 ``waiting_job`` names the job a model change waits for when that job is still training.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from ftops.client import MistralClient
@@ -21,7 +22,6 @@ from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
 from ftops.plan.model import Change, Plan
-from ftops.render.text import render_text
 from ftops.settings import Settings
 from ftops.state.model import LockFile
 from ftops.tokencount import token_lookup
@@ -54,11 +54,6 @@ def compute_plan(
         endpoint_identity=settings.endpoint_identity,
         targets=list(targets) or None,
     )
-
-
-def render_plan(plan: Plan, echo: Callable[[str], None], *, color: bool) -> None:
-    """The same text ``ftops plan`` prints."""
-    echo(render_text(plan, color=color).rstrip("\n"))
 
 
 def waiting_job(change: Change, plan: Plan) -> str | None:

@@ -22,6 +22,7 @@ from ftops.apply.steps_base import (
 from ftops.apply.steps_files import adopt_file, upload
 from ftops.apply.steps_jobs import PAST_VALIDATED, adopt_job, cancel, create, replace, start
 from ftops.apply.steps_models import adopt_model, archive, unarchive, update
+from ftops.apply.steps_moves import move
 from ftops.errors import ApplyError, NotFoundError
 from ftops.plan.model import Action, Change
 
@@ -77,6 +78,7 @@ _HANDLERS: dict[Action, Step] = {
     Action.DELETE: delete,
     Action.FORGET: forget,
     Action.ADOPT: adopt,
+    Action.MOVE: move,
 }
 
 # Steps that need their job's fine-tuned model id (they may be deferred until the job finishes).

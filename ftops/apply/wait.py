@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from ftops.apply.protocols import ApiClient, Store
 from ftops.apply.steps import record_job
-from ftops.client.models import RemoteJob
+from ftops.client.models import JobStatus, RemoteJob
 from ftops.errors import ApiError, NotFoundError
+from ftops.state.model import LockedResource
 
 
 @dataclass
@@ -79,6 +80,48 @@ def format_eta(seconds: float | None) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def parked(job: RemoteJob) -> bool:
+    """Validated and created without auto-start: nothing will move it until someone starts it."""
+    return job.phase is JobStatus.VALIDATED and not job.auto_start
+
+
+@dataclass
+class WaitTargets:
+    """What ``ftops wait`` follows, and what it leaves alone (said, never silently)."""
+
+    follow: dict[str, str] = field(default_factory=dict)  # address → job id: queued, validating or training
+    parked: dict[str, str] = field(default_factory=dict)  # address → job id: VALIDATED, waiting for a start
+    finished: dict[str, str] = field(default_factory=dict)  # address → terminal status
+    missing: dict[str, str] = field(default_factory=dict)  # address → job id the API no longer has
+
+
+def wait_targets(client: ApiClient, resources: dict[str, LockedResource], addresses: tuple[str, ...]) -> WaitTargets:
+    """Sort tracked jobs (all, or ``addresses``) by their LIVE status: the lock's may be stale.
+
+    A job recorded as finished is final and is not asked about again (one GET per other job).
+    """
+    targets = WaitTargets()
+    chosen = addresses or tuple(sorted(a for a, r in resources.items() if r.kind == "job"))
+    for address in chosen:
+        locked = resources[address]
+        recorded = JobStatus.parse(locked.status)
+        if recorded.terminal:
+            targets.finished[address] = recorded.value
+            continue
+        try:
+            job = client.get_job(locked.remote_id)
+        except NotFoundError:
+            targets.missing[address] = locked.remote_id
+            continue
+        if job.terminal:
+            targets.finished[address] = job.status
+        elif parked(job):
+            targets.parked[address] = job.id
+        else:
+            targets.follow[address] = job.id
+    return targets
 
 
 @dataclass
@@ -151,8 +194,13 @@ def follow_jobs(
     display: PlainDisplay | LiveDisplay,
     first_delay: float = 1.0,
     max_delay: float = 5.0,
+    until_parked: bool = False,
 ) -> WaitResult:
-    """Poll ``jobs`` (address → job id) until each is terminal, ``timeout`` passes or ``stop`` is set."""
+    """Poll ``jobs`` (address → job id) until each is terminal, ``timeout`` passes or ``stop`` is set.
+
+    ``until_parked`` (``ftops wait``): a job created without auto-start that reaches VALIDATED is done too;
+    nothing will start it while we wait. Apply's own ``--wait`` follows jobs it has just started instead.
+    """
     result = WaitResult()
     active = dict(jobs)
     deadline = time.monotonic() + timeout
@@ -172,7 +220,7 @@ def follow_jobs(
                     continue  # transient after the client's own retries: try again next round
                 result.jobs[address] = job
                 record_job(store, address, job)
-                if job.terminal:
+                if job.terminal or (until_parked and parked(job)):
                     active.pop(address)
             display.update([Progress.of(a, j, time.time()) for a, j in result.jobs.items()])
             if time.monotonic() >= deadline:
@@ -180,3 +228,14 @@ def follow_jobs(
                 break
             delay = min(max(first_delay, delay * 1.5), max_delay, max(0.0, deadline - time.monotonic()))
     return result
+
+
+def report_skipped(targets: WaitTargets, echo: Callable[[str], None]) -> None:
+    """Name every tracked job ``ftops wait`` will not follow, and why."""
+    for address, job_id in sorted(targets.parked.items()):
+        echo(f"Skipping {address} ({job_id}): parked in VALIDATED and not started (state: created); "
+             "`ftops apply` starts it once the manifest says state: started.")
+    for address, status in sorted(targets.finished.items()):
+        echo(f"Skipping {address}: already finished ({status}).")
+    for address, job_id in sorted(targets.missing.items()):
+        echo(f"Skipping {address}: job {job_id} no longer exists on the API (`ftops plan` shows the drift).")

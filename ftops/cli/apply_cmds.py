@@ -20,14 +20,15 @@ from typing import Any
 import click
 
 from ftops.apply.adopt import resolve_open_intents
-from ftops.apply.pipeline import compute_plan, load_project, render_plan, waiting_job
+from ftops.apply.pipeline import compute_plan, load_project, waiting_job
 from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, preflight
 from ftops.apply.status import aligned, status_rows, text_table
-from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs
+from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs, parked, report_skipped, wait_targets
 from ftops.cli._output import line_oriented, use_color
 from ftops.cli._session import open_session, pass_settings
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
+from ftops.render.text import render_text
 from ftops.settings import Settings
 from ftops.state.lockfile import read_lock
 from ftops.state.runlock import RunLock
@@ -105,7 +106,7 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
         if len(waiting) == len(plan.changes) and not wait_jobs:
             _report_waiting(plan, waiting, echo)
             return
-        render_plan(plan, echo, color=use_color())
+        echo(render_text(plan, color=use_color()).rstrip("\n"))  # the same text `ftops plan` prints
         for change in plan.changes:
             if id(change) in waiting:
                 echo(f"Note: {change.address} ({change.action.value}) is waiting for {waiting[id(change)]} to "
@@ -151,27 +152,29 @@ def _confirm() -> None:
               help="Give up after this many seconds (exit 1).")
 @pass_settings
 def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> None:
-    """Follow tracked jobs until they finish (all active ones, or the given addresses)."""
+    """Follow queued, validating or training jobs to the end (all tracked, or ADDRESS...); skips parked ones."""
     with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "wait"):
         store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
         resources = store.lock.resources
         unknown = [a for a in addresses if a not in resources or resources[a].kind != "job"]
         if unknown:
             raise FtopsError(f"not a tracked job: {', '.join(unknown)}", hint="`ftops status` lists tracked jobs")
-        chosen = addresses or tuple(a for a, r in resources.items()
-                                    if r.kind == "job" and r.status not in {"SUCCESS", "FAILED", "CANCELLED",
-                                                                            "FAILED_VALIDATION"})
-        if not chosen:
-            click.echo("No active jobs to wait for.")
+        targets = wait_targets(session.client, resources, addresses)
+        report_skipped(targets, click.echo)
+        if not targets.follow:
+            click.echo("No queued, validating or training jobs to wait for.")
             return
         stop = threading.Event()
         display = LiveDisplay() if not line_oriented() else PlainDisplay(click.echo)
         with _sigint_stops(stop, click.echo):
-            result = follow_jobs(session.client, store, {a: resources[a].remote_id for a in sorted(chosen)},
-                                 timeout=timeout, stop=stop, display=display)
+            result = follow_jobs(session.client, store, targets.follow, timeout=timeout, stop=stop,
+                                 display=display, until_parked=True)
         for address, job in sorted(result.jobs.items()):
-            click.echo(f"{address}: {job.status}" + (f" → {job.fine_tuned_model}" if job.fine_tuned_model else ""))
-        if result.jobs and not result.failed and not result.timed_out and not result.interrupted:
+            note = " (parked: validated, not started)" if parked(job) else ""
+            model = f" → {job.fine_tuned_model}" if job.fine_tuned_model else ""
+            click.echo(f"{address}: {job.status}{note}{model}")
+        clean = not (result.failed or result.timed_out or result.interrupted)
+        if clean and any(j.fine_tuned_model for j in result.jobs.values()):
             click.echo("Run ftops apply to name the new models.")
         code = EXIT_INTERRUPTED if result.interrupted else 1 if result.failed or result.timed_out else 0
         for address in result.timed_out:

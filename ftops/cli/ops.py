@@ -18,6 +18,7 @@ from ftops.cli._session import open_session, pass_settings
 from ftops.dashboards import jobs_dashboard, jobs_json, model_rows, models_json, render_jobs_text, render_models_text
 from ftops.scaffold import SCHEMA_FILE, write_scaffold
 from ftops.settings import Settings
+from ftops.state.gitdriver import configure_git
 from ftops.state.lockfile import read_lock
 
 # Failed jobs among the shown rows get one GET each for their error event; bounded so a dashboard stays cheap.
@@ -59,6 +60,8 @@ def init_cmd(directory: Path, force: bool) -> None:
         if dest in result.merged:
             note = " (added the ftops lines)"
         click.echo(f"  {dest}{note}")
+    if configure_git(directory):  # the driver's command lives in .git/config, which no clone shares
+        click.echo("Registered the ftops.lock merge driver in this clone's git config (see docs/lock-file.md).")
     cd = "" if directory == Path(".") else f"  cd {directory}\n"
     click.echo(
         "\nNext steps:\n"

@@ -70,7 +70,7 @@ def _field_description(root: type[BaseModel], path: tuple[str | int, ...]) -> st
 
 def user_fields(model: type[BaseModel]) -> list[str]:
     """Fields a user may write (the loader-owned ``location`` is not one of them)."""
-    return [name for name in model.model_fields if name != "location"]
+    return [info.alias or name for name, info in model.model_fields.items() if name != "location"]
 
 
 def _shown(value: Any, path: tuple[str | int, ...]) -> str:

@@ -46,6 +46,12 @@ MATRIX_EMPTY = "M061"
 MATRIX_BAD_VALUE = "M062"
 MATRIX_KEY_TWICE = "M063"
 MATRIX_NAME_CLASH = "M064"
+# Moved declarations.
+MOVE_KIND = "M080"
+MOVE_TO_MISSING = "M081"
+MOVE_FROM_DECLARED = "M082"
+MOVE_CHAIN = "M083"
+MOVE_TWICE = "M084"
 # `ftops validate` on the data files.
 DATASET_TRUNCATED = "M070"
 DATASET_UNREADABLE = "M071"
@@ -58,7 +64,7 @@ CODES: dict[str, tuple[str, str]] = {
     NOT_A_MAPPING: ("A document is not a mapping of keys to values.", "Start it with apiVersion, kind, ..."),
     DUPLICATE_KEY: ("A key appears twice in one mapping (YAML would silently keep the last).", "Remove one."),
     API_VERSION: ("apiVersion is missing or not ftops/v1.", "Write `apiVersion: ftops/v1`."),
-    UNKNOWN_KIND: ("kind is missing or not File, FineTuningJob or Model.", "Use one of the three kinds."),
+    UNKNOWN_KIND: ("kind is missing or not File, FineTuningJob, Model or Moved.", "Use one of the four kinds."),
     MISSING_NAME: ("metadata.name is missing.", "Give every resource a name; references use it."),
     BAD_NAME: ("metadata.name breaks the naming rule.", "Lowercase letters, digits, '.', '_', '-'; ≤ 63."),
     UNKNOWN_FIELD: ("A field that the kind does not have (often a typo).", "Use the suggested field name."),
@@ -84,6 +90,11 @@ CODES: dict[str, tuple[str, str]] = {
     MATRIX_BAD_VALUE: ("A matrix value is outside the hyperparameter's range.", "Use a value in the range."),
     MATRIX_KEY_TWICE: ("A matrix key is also set in hyperparameters.", "Set it in one place only."),
     MATRIX_NAME_CLASH: ("An expanded matrix job's name is already taken.", "Rename the job or the other one."),
+    MOVE_KIND: ("A Moved declaration changes the kind (file → job).", "Move an address to one of its own kind."),
+    MOVE_TO_MISSING: ("A Moved declaration's `to` is not declared.", "Declare the resource under its new name."),
+    MOVE_FROM_DECLARED: ("A Moved declaration's `from` is still declared.", "Rename the resource, or drop the Moved."),
+    MOVE_CHAIN: ("Moved declarations chain or loop (a → b, b → c).", "Move straight to the final name: a → c."),
+    MOVE_TWICE: ("Two Moved declarations share a `from` or a `to`.", "Keep one Moved per old and per new name."),
     DATASET_TRUNCATED: ("More dataset errors than shown.", "Run `ftops data validate PATH` for all of them."),
     DATASET_UNREADABLE: ("A File's dataset cannot be read.", "Check the file's permissions."),
 }

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 
 from ftops.addresses import MANIFEST_KINDS
-from ftops.manifest.schema import Resource
+from ftops.manifest.schema import MovedResource, Resource
 
 
 def canonical_json(resources: Iterable[Resource]) -> str:
@@ -26,5 +26,10 @@ def canonical_json(resources: Iterable[Resource]) -> str:
     return json.dumps([doc for _, doc in docs], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def compute_digest(resources: Iterable[Resource]) -> str:
-    return hashlib.sha256(canonical_json(resources).encode()).hexdigest()
+def compute_digest(resources: Iterable[Resource], moves: Iterable[MovedResource] = ()) -> str:
+    """Moved declarations count too (they change the plan); without any, the digest is what it always was."""
+    text = canonical_json(resources)
+    declared = sorted(json.dumps(m.spec.model_dump(mode="json", by_alias=True), sort_keys=True) for m in moves)
+    if declared:
+        text += "\n" + "\n".join(declared)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -22,6 +22,7 @@ from ftops.manifest.schema import (
     JobSpec,
     Metadata,
     ModelSpec,
+    MovedSpec,
     TrainingFileRef,
     WandbIntegration,
 )
@@ -35,6 +36,10 @@ _SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("integrations[]", WandbIntegration, "Weights & Biases logging; the key is read from an environment variable."),
     ("classifier_targets[]", ClassifierTarget, "Classifier jobs only."),
     ("Model spec", ModelSpec, "`kind: Model` — the fine-tuned model a job produces."),
+    ("Moved spec", MovedSpec, "`kind: Moved` — a rename (like Terraform's `moved` block): what the lock tracks at "
+     "`from` is tracked at `to`, with no new upload or job. A job's `suffix` defaults to its name, so keep "
+     "`suffix: <old name>` in a renamed job that had none, or the new suffix plans a replacement. Keep the "
+     "declaration until every lock (every branch, every clone) has applied it."),
 ]
 
 _PROSE = """\
@@ -144,7 +149,9 @@ def _table(model: type[BaseModel]) -> list[str]:
         if name == "location":
             continue
         desc = (info.description or "").replace("|", "\\|").replace("<", "&lt;")
-        rows.append(f"| `{name}` | {_type_name(info.annotation)} | {_default(info)} | {_constraints(info)} | {desc} |")
+        limits = _constraints(info).replace("|", "\\|")
+        shown = info.alias or name  # `from` is a Python keyword: the field is from_ with the alias users write
+        rows.append(f"| `{shown}` | {_type_name(info.annotation)} | {_default(info)} | {limits} | {desc} |")
     return rows
 
 

@@ -1,7 +1,7 @@
 """JSON Schema of manifest documents, for editors (yaml-language-server) and CI linters.
 
 Generated from the pydantic models, so it cannot drift from what the loader accepts field by field: one
-schema accepting any of the three kinds (``oneOf`` discriminated on ``kind``), or one kind alone, with the
+schema accepting any of the kinds (``oneOf`` discriminated on ``kind``), or one kind alone, with the
 descriptions, enums, ranges and ``additionalProperties: false`` of the models. The loader-owned
 ``location`` field is removed. Cross-resource rules (references, paths, job-type rules) are the loader's
 job and are not expressible here; ``ftops validate`` checks them.
@@ -14,10 +14,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from ftops.manifest.schema import FileResource, JobResource, ModelResource, Resource
+from ftops.manifest.schema import Document, FileResource, JobResource, ModelResource, MovedResource
 
 SCHEMA_ID = "https://ftops.dev/schemas/ftops-v1.schema.json"
-KIND_MODELS: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource}
+KIND_MODELS: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource,
+                                           "Moved": MovedResource}
 
 
 def _strip_location(schema: dict[str, Any]) -> dict[str, Any]:
@@ -33,9 +34,9 @@ def _strip_location(schema: dict[str, Any]) -> dict[str, Any]:
 def manifest_schema(kind: str | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one manifest document, of any kind or of ``kind`` only."""
     if kind is None:
-        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[Resource, Field(discriminator="kind")])
+        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[Document, Field(discriminator="kind")])
         body = adapter.json_schema()
-        title = "ftops manifest document (File, FineTuningJob or Model)"
+        title = "ftops manifest document (File, FineTuningJob, Model or Moved)"
     else:
         body = KIND_MODELS[kind].model_json_schema()
         title = f"ftops {kind} manifest document"

@@ -25,11 +25,14 @@ from ftops.manifest.checks import Entry, check_all
 from ftops.manifest.digest import compute_digest
 from ftops.manifest.matrix import expand
 from ftops.manifest.model import Manifest
-from ftops.manifest.schema import API_VERSION, FileResource, JobResource, ModelResource, Resource
+from ftops.manifest.moves import MoveEntry, check_moves
+from ftops.manifest.schema import API_VERSION, FileResource, JobResource, ModelResource, MovedResource
+from ftops.manifest.schema import Document as ResourceDocument
 from ftops.manifest.yamlnodes import Document, Pos, YamlSyntaxError, iter_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
-_CLASSES: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource}
+_CLASSES: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource,
+                                        "Moved": MovedResource}
 _KIND_ALIASES = {"job": "FineTuningJob", "finetuningjob": "FineTuningJob", "fine-tuning-job": "FineTuningJob",
                  "dataset": "File", "finetunedmodel": "Model"}
 
@@ -123,7 +126,7 @@ def _address(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _parse_document(doc: Document, shown: str, collector: Collector) -> Resource | None:
+def _parse_document(doc: Document, shown: str, collector: Collector) -> ResourceDocument | None:
     source = Source(shown, doc, None, collector)
     if not isinstance(doc.data, dict):
         what = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__}"
@@ -159,7 +162,7 @@ def _parse_document(doc: Document, shown: str, collector: Collector) -> Resource
         return None
     collector.broken.discard(str(source.address))
     located = resource.model_copy(update={"location": Location(shown, doc.start.line, doc.start.column)})
-    assert isinstance(located, (FileResource, JobResource, ModelResource))
+    assert isinstance(located, (FileResource, JobResource, ModelResource, MovedResource))
     return located
 
 
@@ -181,6 +184,7 @@ def load_manifests(paths: Sequence[str | Path], *, root: Path) -> Manifest:
     root = Path(root).absolute()
     collector = Collector()
     entries: list[Entry] = []
+    moves: list[MoveEntry] = []
     document_count = 0
     for path in discover(paths, root=root, collector=collector):
         shown = _shown_path(path, root)
@@ -194,6 +198,9 @@ def load_manifests(paths: Sequence[str | Path], *, root: Path) -> Manifest:
                 document_count += 1
                 resource = _parse_document(doc, shown, collector)
                 if resource is None:
+                    continue
+                if isinstance(resource, MovedResource):
+                    moves.append(MoveEntry(resource, Source(shown, doc, None, collector)))
                     continue
                 # Matrix jobs share their document's Source: a problem in it is reported once, at job.<name>.
                 source = Source(shown, doc, f"{MANIFEST_KINDS[resource.kind]}.{resource.metadata.name}", collector)
@@ -209,8 +216,10 @@ def load_manifests(paths: Sequence[str | Path], *, root: Path) -> Manifest:
         collector.at(codes.NO_INPUT, "no manifest documents found", file=shown_paths,
                      hint="add File, FineTuningJob and Model documents (see `ftops schema` or examples/manifests)")
     check_all(entries, root=root, broken=collector.broken, sources=collector.sources)
+    check_moves(moves, entries, broken=collector.broken)
     if collector.diagnostics:
         raise ManifestError(collector.diagnostics)
     resources = tuple(e.resource for e in entries)
-    return Manifest(root=root, resources=resources, digest=compute_digest(resources),
-                    field_locations=_field_locations(entries))
+    moved = tuple(m.resource for m in moves)
+    return Manifest(root=root, resources=resources, digest=compute_digest(resources, moved),
+                    field_locations=_field_locations(entries), moves=moved)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ftops.addresses import MANIFEST_KINDS, Address
 from ftops.errors import Location
-from ftops.manifest.schema import FileResource, JobResource, ModelResource, Resource
+from ftops.manifest.schema import FileResource, JobResource, ModelResource, MovedResource, Resource
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Manifest:
     digest: str  # sha256 of the canonical resource specs (binds saved plans to the manifests)
     # address → dotted field path ("spec.path", "spec.training_files[0].file") → where it is written.
     field_locations: Mapping[str, Mapping[str, Location]] = field(default_factory=dict, compare=False, repr=False)
+    moves: tuple[MovedResource, ...] = ()  # Moved declarations (renames), checked by ftops.manifest.moves
 
     def address_of(self, resource: Resource) -> Address:
         return Address(MANIFEST_KINDS[resource.kind], resource.metadata.name)

@@ -1,4 +1,4 @@
-"""Pydantic schema of the manifest kinds (``File``, ``FineTuningJob``, ``Model``).
+"""Pydantic schema of the manifest kinds (``File``, ``FineTuningJob``, ``Model``, and ``Moved`` declarations).
 
 Spec field names follow the Mistral API (snake_case) so users can copy from its docs. Unknown fields are
 errors (``extra="forbid"``). Secrets are never values here: integrations name an environment variable.
@@ -16,6 +16,7 @@ from ftops.pricing import FINE_TUNABLE_MODELS
 
 API_VERSION = "ftops/v1"
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
+ADDRESS_PATTERN = r"^(file|job|model)\.[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 
 
 class _Strict(BaseModel):
@@ -146,6 +147,20 @@ class ModelSpec(_Strict):
     )
 
 
+class MovedSpec(_Strict):
+    """A rename: what ``from`` tracked is tracked at ``to`` from now on (no new upload, no new paid job)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: str = Field(
+        alias="from", pattern=ADDRESS_PATTERN,
+        description="The old address, KIND.NAME (e.g. job.support-v1); no longer declared in the manifests.",
+    )
+    to: str = Field(
+        pattern=ADDRESS_PATTERN, description="The new address of the same kind (e.g. job.support); declared."
+    )
+
+
 class _Resource(_Strict):
     apiVersion: Literal["ftops/v1"] = Field(description="Always ftops/v1.")  # Kubernetes spelling
     metadata: Metadata = Field(description="The resource's name (and optional labels/annotations).")
@@ -174,4 +189,12 @@ class ModelResource(_Resource):
     spec: ModelSpec = Field(description="Which job's model, and its name, description and archive state.")
 
 
+class MovedResource(_Resource):
+    """A declared rename, like Terraform's ``moved`` block: keep it until every lock has applied it."""
+
+    kind: Literal["Moved"] = Field(description="Moved: an address renamed (metadata.name changed).")
+    spec: MovedSpec = Field(description="The old and the new address.")
+
+
 Resource = FileResource | JobResource | ModelResource
+Document = Resource | MovedResource  # every kind a manifest document may have

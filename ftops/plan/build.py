@@ -20,6 +20,7 @@ from ftops.plan._files import plan_files
 from ftops.plan._jobs import plan_jobs
 from ftops.plan._models import plan_models
 from ftops.plan.model import Plan
+from ftops.plan.moves import apply_moves
 from ftops.state.model import LockFile
 
 
@@ -33,11 +34,13 @@ def build_plan(
     endpoint_identity: str,
     targets: Collection[str] | None = None,
 ) -> Plan:
-    ctx = PlanContext(desired=desired, locked=lock.resources if lock is not None else {}, live=live)
+    # Renames first, so the per-kind planners see each tracked object at its new address.
+    view, moved = apply_moves(desired.moves, lock, {a: j.suffix for a, j in desired.jobs.items()})
+    ctx = PlanContext(desired=desired, locked=view.resources if view is not None else {}, live=live)
     plan_files(ctx)
     plan_jobs(ctx)
     plan_models(ctx)
-    changes, drift, progress = ctx.changes, ctx.drift, ctx.progress
+    changes, drift, progress = moved + ctx.changes, ctx.drift, ctx.progress
     if targets:
         keep = target_closure(desired, lock, targets)
         changes = [c for c in changes if c.address in keep]

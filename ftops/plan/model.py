@@ -28,6 +28,7 @@ class Action(str, Enum):
     DELETE = "delete"  # - file or model: only what the lock records, only when the manifest asks
     FORGET = "forget"  # drop from the lock, leave the remote object alone
     ADOPT = "adopt"  # record an existing matching remote object in the lock (no API write)
+    MOVE = "move"  # → a declared rename: the lock tracks the object at a new address (no API call, no cost)
     NOOP = "no-op"
 
 

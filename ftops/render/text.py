@@ -2,8 +2,8 @@
 a cost line per job, separate sections for drift and progress, and a one-line footer.
 
 Symbols: ``+`` upload/create, ``=`` adopt, ``▶`` start, ``■`` cancel, ``-/+`` replace, ``~`` update, ``⇣``
-archive, ``⇡`` unarchive, ``-`` delete, ``⊘`` forget. Colours come from rich and only on a terminal; CI, a pipe
-or ``--no-color`` get the same text without escape codes (``color=False``).
+archive, ``⇡`` unarchive, ``-`` delete, ``⊘`` forget, ``→`` moved. Colours come from rich and only on a terminal;
+CI, a pipe or ``--no-color`` get the same text without escape codes (``color=False``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ SYMBOLS: dict[Action, str] = {
     Action.UNARCHIVE: "⇡",
     Action.DELETE: "-",
     Action.FORGET: "⊘",
+    Action.MOVE: "→",
     Action.NOOP: " ",
 }
 STYLES: dict[Action, str] = {
@@ -43,6 +44,7 @@ STYLES: dict[Action, str] = {
     Action.UNARCHIVE: "yellow",
     Action.DELETE: "red",
     Action.FORGET: "dim",
+    Action.MOVE: "cyan",
     Action.NOOP: "dim",
 }
 HEADLINES: dict[Action, str] = {
@@ -57,10 +59,12 @@ HEADLINES: dict[Action, str] = {
     Action.UNARCHIVE: "will be unarchived",
     Action.DELETE: "will be deleted",
     Action.FORGET: "will be forgotten (removed from the lock; the remote object is left alone)",
+    Action.MOVE: "has moved (the lock records it at the new address; no API call, no cost)",
     Action.NOOP: "is up to date",
 }
 # Footer order and wording: "Plan: 1 to upload, 2 to create, ..."
 SUMMARY_ORDER: tuple[Action, ...] = (
+    Action.MOVE,
     Action.UPLOAD,
     Action.ADOPT,
     Action.CREATE,

@@ -1,7 +1,8 @@
 """Project scaffold for ``ftops init``: the template files (package data) and where each one goes.
 
 The templates are real, working files — a small valid support dataset, File/FineTuningJob/Model manifests,
-``ftops.toml``, a ``.gitignore`` for ``.ftops/`` and the GitHub Actions workflow (the same file as
+``ftops.toml``, a ``.gitignore`` for ``.ftops/``, a ``.gitattributes`` naming the lock merge driver and the
+GitHub Actions workflow (the same file as
 ``examples/github/ftops.yml``) — so a fresh project validates, plans and applies on the embedded local API
 unchanged. The manifests point editors at ``.ftops-schema.json``, written next to them from the manifest
 schema so completion works offline and matches the installed ftops.
@@ -27,6 +28,7 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("data/eval.jsonl", "data/eval.jsonl"),
     ("ftops.toml", "ftops.toml"),
     ("gitignore", ".gitignore"),
+    ("gitattributes", ".gitattributes"),
     ("workflow.yml", ".github/workflows/ftops.yml"),
 )
 
@@ -40,7 +42,7 @@ class ScaffoldResult:
 
 
 # An existing .gitignore is the user's: init appends the lines it lacks instead of refusing or replacing it.
-_MERGED = frozenset({".gitignore"})
+_MERGED = frozenset({".gitignore", ".gitattributes"})
 
 
 def _merge_lines(existing: str, ours: str) -> str | None:

@@ -25,6 +25,7 @@ from ftops.errors import StateError
 from ftops.state.atomic import remove_dead_temp_files
 from ftops.state.lockfile import backup_path_for, check_endpoint, new_lock, read_lock, write_lock
 from ftops.state.model import Intent, LockedResource, LockFile
+from ftops.state.moves import relocate
 
 # A saved plan is single-use; after this many newer applies its serial alone already makes it stale.
 MAX_APPLIED_PLANS = 100
@@ -165,6 +166,20 @@ class LockStore:
             return lock.resources.pop(key, None) is not None
 
         self._mutate(change)
+
+    def move(self, old: Address | str, new: Address | str) -> LockedResource:
+        """Track at ``new`` what ``old`` tracks, in ONE write (``state mv``, ``Moved`` declarations).
+
+        Same kind only; refused when ``new`` is already tracked. See :func:`ftops.state.moves.relocate`.
+        """
+        moved: list[LockedResource] = []
+
+        def change(lock: LockFile) -> bool:
+            moved.append(relocate(lock, str(old), str(new)))
+            return True
+
+        self._mutate(change)
+        return moved[0].model_copy(deep=True)
 
     def mark_plan_applied(self, plan_id: str) -> None:
         """Make a saved plan single-use: its id is refused from now on."""

@@ -21,6 +21,7 @@ EXPECTED = [
     "data/eval.jsonl",
     "ftops.toml",
     ".gitignore",
+    ".gitattributes",
     ".github/workflows/ftops.yml",
     ".ftops-schema.json",
 ]
