@@ -72,7 +72,16 @@ def cli(ctx: click.Context, chdir: str | None, no_color: bool) -> None:
 
 def _register_all() -> None:
     from ftops.cli import (
-        apply_cmds, data, eval_cmds, manifests, metrics_cmds, ops, plan_cmds, serve, show_cmds, state_cmds,
+        apply_cmds,
+        data,
+        eval_cmds,
+        manifests,
+        metrics_cmds,
+        ops,
+        plan_cmds,
+        serve,
+        show_cmds,
+        state_cmds,
     )
 
     for module in (manifests, data, serve, plan_cmds, apply_cmds, ops, state_cmds, show_cmds, eval_cmds,

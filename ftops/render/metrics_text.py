@@ -35,9 +35,10 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
 
 def render_ranking(jobs: Sequence[JobMetrics], *, metric: str) -> str:
     order = "higher" if metric in HIGHER_IS_BETTER else "lower"
-    rows = [["RANK", "JOB", "STATUS", "STEPS", "TRAIN_LOSS", "VALID_LOSS", "ACCURACY", "COST", "DURATION"]]
+    rows = [["RANK", "JOB", "STATUS", "LAST STEP", "TRAIN_LOSS", "VALID_LOSS", "ACCURACY", "COST", "DURATION"]]
     for i, (m, value) in enumerate(rank(jobs, metric), 1):
-        rows.append([str(i) if value is not None else "-", m.label, m.status, str(len(m.points)),
+        last_step = str(m.points[-1].step) if m.points else "-"
+        rows.append([str(i) if value is not None else "-", m.label, m.status, last_step,
                      _num(m.last("train_loss")), _num(m.last("valid_loss")),
                      _num(m.last("valid_mean_token_accuracy")), _cost(m), _duration(m.duration_seconds)])
     head = f"{len(jobs)} job(s) ranked by final {metric} ({order} is better):"
