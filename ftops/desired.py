@@ -11,8 +11,6 @@ environment variable holding the key.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
@@ -21,6 +19,13 @@ from typing import Any, Protocol
 
 from ftops.addresses import Address
 from ftops.errors import DatasetError, Location
+from ftops.jobspec import (
+    ClassifierTarget,
+    Integration,
+    JobSpec,
+    TrainingFile,
+    ValidationFile,
+)
 from ftops.manifest.model import Manifest
 from ftops.manifest.schema import FileResource, JobResource, ModelResource
 
@@ -64,18 +69,31 @@ class DesiredFile:
 class DesiredJob:
     address: str
     name: str
-    # The create request with File addresses instead of ids (apply resolves them from the lock).
-    spec: dict[str, Any]
-    # What the fingerprint hashes: the same spec with files as content hashes (+weights), without secrets.
-    fingerprint_input: dict[str, Any]
+    job_spec: JobSpec  # the one typed spec: plan, apply, adoption and the fingerprint all use it
     fingerprint: str
-    suffix: str
     state: str
     on_remove: str
-    file_addresses: tuple[str, ...]  # training + validation, in spec order, no duplicates
     data_tokens: int | None
     tokens_exact: bool
     location: Location | None = None
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The create request with File addresses instead of ids (display, cost estimate)."""
+        return self.job_spec.request_shape()
+
+    @property
+    def fingerprint_input(self) -> dict[str, Any]:
+        """What the fingerprint hashes (files as content hashes + weights, no secrets); recorded in the lock."""
+        return self.job_spec.fingerprint_input()
+
+    @property
+    def suffix(self) -> str:
+        return self.job_spec.suffix
+
+    @property
+    def file_addresses(self) -> tuple[str, ...]:
+        return self.job_spec.file_addresses
 
 
 @dataclass(frozen=True)
@@ -104,15 +122,6 @@ class Desired:
         if address in self.models:
             return (self.models[address].job,)
         return ()
-
-
-def canonical_json(value: Any) -> str:
-    """The one canonical form that fingerprints hash: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def fingerprint_of(fingerprint_input: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(fingerprint_input).encode()).hexdigest()
 
 
 def upload_name(path: Path, sha256: str) -> str:
@@ -178,43 +187,30 @@ def _file(root: Path, resource: FileResource, hashes: HashLookup) -> DesiredFile
 def _job(resource: JobResource, files: dict[str, DesiredFile], tokens: TokenLookup | None) -> DesiredJob:
     spec = resource.spec
     name = resource.metadata.name
-    suffix = effective_suffix(name, spec.suffix)
     hp = spec.hyperparameters.model_dump(include=spec.hyperparameters.model_fields_set, exclude_none=True)
-    integrations = [i.model_dump(exclude_none=True) for i in spec.integrations]
-    targets = None if spec.classifier_targets is None else [t.model_dump() for t in spec.classifier_targets]
-    train_refs = [(f"file.{ref.file}", ref.weight) for ref in spec.training_files]
-    training = [{"file": address, "weight": weight} for address, weight in train_refs]
-    validation = [f"file.{v}" for v in spec.validation_files]
-    api_spec: dict[str, Any] = {
-        "model": spec.model,
-        "job_type": spec.job_type,
-        "training_files": training,
-        "validation_files": validation,
-        "hyperparameters": hp,
-        "suffix": suffix,
-        "integrations": integrations,
-        "classifier_targets": targets,
-        "invalid_sample_skip_percentage": spec.invalid_sample_skip_percentage,
-    }
-    fp_input = {
-        **api_spec,
-        "training_files": [{"sha256": files[a].sha256, "weight": w} for a, w in train_refs],
-        "validation_files": [files[v].sha256 for v in validation],
-        # The key's variable name is not part of what the job is: renaming the variable must not retrain.
-        "integrations": [{k: v for k, v in i.items() if k != "api_key_env"} for i in integrations],
-    }
-    file_addresses = tuple(dict.fromkeys([a for a, _ in train_refs] + validation))
-    data_tokens, exact = _data_tokens(spec.model, [files[a] for a, _ in train_refs], tokens)
+    job_spec = JobSpec(
+        model=spec.model,
+        job_type=spec.job_type,
+        training=tuple(TrainingFile(file=f"file.{r.file}", sha256=files[f"file.{r.file}"].sha256, weight=r.weight)
+                       for r in spec.training_files),
+        validation=tuple(ValidationFile(file=f"file.{v}", sha256=files[f"file.{v}"].sha256)
+                         for v in spec.validation_files),
+        hyperparameters=hp,
+        suffix=effective_suffix(name, spec.suffix),
+        integrations=tuple(Integration(**i.model_dump(exclude_none=True)) for i in spec.integrations),
+        classifier_targets=None if spec.classifier_targets is None else tuple(
+            ClassifierTarget(name=t.name, labels=tuple(t.labels), weight=t.weight, loss_function=t.loss_function)
+            for t in spec.classifier_targets),
+        invalid_sample_skip_percentage=spec.invalid_sample_skip_percentage,
+    )
+    data_tokens, exact = _data_tokens(spec.model, [files[t.file] for t in job_spec.training], tokens)
     return DesiredJob(
         address=f"job.{name}",
         name=name,
-        spec=api_spec,
-        fingerprint_input=fp_input,
-        fingerprint=fingerprint_of(fp_input),
-        suffix=suffix,
+        job_spec=job_spec,
+        fingerprint=job_spec.fingerprint,
         state=spec.state,
         on_remove=spec.on_remove,
-        file_addresses=file_addresses,
         data_tokens=data_tokens,
         tokens_exact=exact,
         location=resource.location,

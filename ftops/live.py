@@ -33,7 +33,10 @@ CREATED_AFTER_MARGIN = 3600.0
 
 
 def _jobs_window(lock: LockFile | None, since: float | None) -> float | None:
-    """``created_after`` for the jobs list: the oldest tracked job or open intent, else ``since``, else all."""
+    """``created_after`` for the jobs list: the oldest tracked job (the API's own ``created_at``), else ``since``.
+
+    Open intents are not used: their time is this machine's clock, which may be far off the API's.
+    """
     if lock is None:
         return since
     starts: list[float] = []
@@ -42,24 +45,25 @@ def _jobs_window(lock: LockFile | None, since: float | None) -> float | None:
             if resource.created_at is None:
                 return None  # can't bound this one: list everything rather than GET it
             starts.append(float(resource.created_at))
-    starts.extend(intent.started_at for intent in lock.intents if intent.action == "create")
     if not starts:
         return since
     oldest = min(starts) - CREATED_AFTER_MARGIN
     return oldest if since is None else min(oldest, since)
 
 
-def fetch_snapshot(client: MistralClient, *, lock: LockFile | None = None, since: float | None = None) -> LiveSnapshot:
+def fetch_snapshot(client: MistralClient, *, lock: LockFile | None = None, since: float | None = None,
+                   all_jobs: bool = False) -> LiveSnapshot:
     """Read the account with a handful of paginated list calls (never one GET per tracked resource).
 
     Files: every ``fine-tune`` file (deleted files drop out of the list, so a tracked file that is missing is
     gone). Jobs: those created since the oldest tracked job (minus a margin) when the lock tracks jobs,
-    else since ``since``, else all. Models: the fine-tuned cards. Only a tracked job or model that the lists
-    did not answer gets one GET; a 404 there means it is gone and it stays absent from the snapshot.
+    else since ``since``, else all (``all_jobs``: all, for plan-time adoption of untracked jobs). Models: the
+    fine-tuned cards. Only a tracked job or model that the lists did not answer gets one GET; a 404 there
+    means it is gone and it stays absent from the snapshot.
     """
     before = client.request_count
     files = {f.id: f for f in client.list_files(purpose="fine-tune")}
-    jobs = {j.id: j for j in client.list_jobs(created_after=_jobs_window(lock, since))}
+    jobs = {j.id: j for j in client.list_jobs(created_after=None if all_jobs else _jobs_window(lock, since))}
     models = {m.id: m for m in client.list_models()}
     if lock is not None:
         for resource in lock.resources.values():

@@ -16,10 +16,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Literal
 
-from ftops.apply.specs import file_address
 from ftops.apply.steps import Deferred, Interrupted, StepContext, run_step
 from ftops.errors import FtopsError
-from ftops.plan.model import Action, Change
+from ftops.plan.model import Change
 
 Outcome = Literal["done", "failed", "skipped", "deferred", "interrupted", "not started"]
 
@@ -38,11 +37,8 @@ def dependencies(changes: Sequence[Change]) -> list[set[int]]:
     deps: list[set[int]] = []
     for i, change in enumerate(changes):
         wanted = {change.address, *change.depends_on}
-        if change.action in (Action.CREATE, Action.REPLACE):
-            after = change.after or {}
-            spec = after.get("spec") or after
-            refs = list(spec.get("training_files") or []) + list(spec.get("validation_files") or [])
-            wanted.update(file_address(r) for r in refs)
+        if change.job_spec is not None:  # a job waits for the uploads it trains on
+            wanted.update(change.job_spec.file_addresses)
         deps.append({j for j in range(i) if changes[j].address in wanted})
     return deps
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ftops.client import MistralClient
-from ftops.desired import build_desired
+from ftops.desired import Desired, build_desired
 from ftops.hashing import HashCache
-from ftops.live import fetch_snapshot
+from ftops.live import LiveSnapshot, fetch_snapshot
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
@@ -40,12 +40,26 @@ def compute_plan(
     manifest: Manifest,
     *,
     targets: Sequence[str] = (),
+    replace: Sequence[str] = (),
 ) -> Plan:
+    return plan_and_snapshot(settings, client, lock, manifest, targets=targets, replace=replace)[0]
+
+
+def plan_and_snapshot(
+    settings: Settings,
+    client: MistralClient,
+    lock: LockFile | None,
+    manifest: Manifest,
+    *,
+    targets: Sequence[str] = (),
+    replace: Sequence[str] = (),
+) -> tuple[Plan, LiveSnapshot]:
+    """The plan and the live snapshot it was made from (apply and refresh record what it observed)."""
     cache = HashCache.load(settings.state_dir / HASH_CACHE)
     desired = build_desired(manifest, hashes=cache, tokens=token_lookup(cache))
     cache.save()
-    live = fetch_snapshot(client, lock=lock)
-    return build_plan(
+    live = snapshot_for(client, desired, lock)
+    plan = build_plan(
         desired,
         lock,
         live,
@@ -53,7 +67,23 @@ def compute_plan(
         now=time.time(),
         endpoint_identity=settings.endpoint_identity,
         targets=list(targets) or None,
+        replace=replace,
     )
+    return plan, live
+
+
+def snapshot_for(client: MistralClient, desired: Desired, lock: LockFile | None) -> LiveSnapshot:
+    """The live snapshot a plan needs: every job, when some desired job may have to be adopted.
+
+    A job the lock does not track (or whose tracked id is gone) may exist on the API all the same — created
+    by an apply whose lock was lost, reverted or merged away, or by another clone. Plan-time adoption must
+    see it whatever its age, so the jobs list is then not narrowed to the tracked jobs' time window.
+    """
+    tracked = lock.resources if lock is not None else {}
+    untracked = any(address not in tracked for address in desired.jobs)
+    live = fetch_snapshot(client, lock=lock, all_jobs=untracked)
+    gone = any(address in tracked and tracked[address].remote_id not in live.jobs for address in desired.jobs)
+    return fetch_snapshot(client, lock=lock, all_jobs=True) if gone and not untracked else live
 
 
 def waiting_job(change: Change, plan: Plan) -> str | None:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from ftops.apply.executor import Executor, StepResult
 from ftops.apply.protocols import ApiClient, Store
-from ftops.apply.specs import JobRequest, check_secrets
+from ftops.apply.specs import check_secrets, job_spec_of
 from ftops.apply.steps import PollPolicy, StepContext
 from ftops.apply.wait import LiveDisplay, PlainDisplay, WaitResult, follow_jobs
+from ftops.client.models import JobStatus
 from ftops.plan.model import Action, Plan
 
 EXIT_INTERRUPTED = 130
-PARKED = frozenset({"VALIDATED", "QUEUED", "VALIDATING"})
 
 
 @dataclass
@@ -77,8 +77,8 @@ class ApplyReport:
 
 
 def _secrets_preflight(plan: Plan) -> None:
-    requests = [JobRequest.from_change(c) for c in plan.changes if c.action in (Action.CREATE, Action.REPLACE)]
-    check_secrets(requests)
+    specs = [(c.address, job_spec_of(c)) for c in plan.changes if c.action in (Action.CREATE, Action.REPLACE)]
+    check_secrets(specs)
 
 
 def preflight(plan: Plan) -> None:
@@ -134,7 +134,8 @@ def _jobs_to_follow(store: Store, results: list[StepResult]) -> dict[str, str]:
     for r in results:
         if r.outcome == "deferred" and r.job_address:
             locked = resources.get(r.job_address)
-            parked = locked is not None and locked.status in PARKED and locked.attributes.get("state") == "created"
+            parked = locked is not None and JobStatus.parse(locked.status).startable \
+                and locked.attributes.get("state") == "created"
             if not parked:
                 addresses.add(r.job_address)
     return {a: resources[a].remote_id for a in sorted(addresses) if a in resources}

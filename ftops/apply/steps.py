@@ -20,15 +20,22 @@ from ftops.apply.steps_base import (
     record_job,
 )
 from ftops.apply.steps_files import adopt_file, upload
-from ftops.apply.steps_jobs import PAST_VALIDATED, adopt_job, cancel, create, replace, start
+from ftops.apply.steps_jobs import adopt_job, cancel, create, past_validated, replace, start
 from ftops.apply.steps_models import adopt_model, archive, unarchive, update
 from ftops.apply.steps_moves import move
 from ftops.errors import ApplyError, NotFoundError
 from ftops.plan.model import Action, Change
 
 __all__ = [
-    "MAX_CREATE_ATTEMPTS", "MODEL_ACTIONS", "PAST_VALIDATED", "Deferred", "Interrupted", "PollPolicy",
-    "StepContext", "record_job", "run_step",
+    "MAX_CREATE_ATTEMPTS",
+    "MODEL_ACTIONS",
+    "Deferred",
+    "Interrupted",
+    "PollPolicy",
+    "StepContext",
+    "past_validated",
+    "record_job",
+    "run_step",
 ]
 
 

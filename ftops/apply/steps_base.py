@@ -8,8 +8,9 @@ dispatcher in ``steps`` maps plan Actions to them.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ from ftops.client.models import RemoteJob
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Change
 
-# An ambiguous POST followed by a search that finds nothing may be re-issued; this many times in all.
+# A POST the API answered with 500/502/503 (it did not take it) may be re-issued; this many times in all.
 MAX_CREATE_ATTEMPTS = 3
+# How long an unanswered POST (timeout, dropped connection, 504) is searched for before apply stops.
+SETTLE_SECONDS_DEFAULT = 90.0
+SETTLE_ENV = "FTOPS_SETTLE_SECONDS"
 
 
 class Deferred(Exception):
@@ -53,6 +57,40 @@ class PollPolicy:
         return out
 
 
+@dataclass(frozen=True)
+class SettlePolicy:
+    """Searching for the result of a POST whose answer was lost, with bounded backoff.
+
+    A request that got no answer may still be running on the server (a slow upload, a queue): sending it
+    again could create a second paid job, so apply only searches — after 0, 0.5, 1, 2, 4, 8, 8, ... s —
+    until the object appears or ``total`` seconds have passed. Then it stops with a report and leaves the
+    intent open; the next apply searches again before anything is sent.
+    """
+
+    total: float = SETTLE_SECONDS_DEFAULT
+    first: float = 0.5
+    cap: float = 8.0
+
+    @classmethod
+    def from_env(cls) -> SettlePolicy:
+        raw = os.environ.get(SETTLE_ENV)
+        try:
+            return cls(total=max(0.0, float(raw))) if raw else cls()
+        except ValueError:
+            return cls()
+
+    def delays(self) -> Iterator[float]:
+        """0 first (search at once), then growing waits whose sum stays within ``total``."""
+        yield 0.0
+        delay, spent = self.first, 0.0
+        while spent + delay <= self.total:
+            yield delay
+            spent += delay
+            delay = min(delay * 2, self.cap)
+        if spent < self.total:
+            yield self.total - spent
+
+
 @dataclass
 class StepContext:
     client: ApiClient
@@ -61,6 +99,7 @@ class StepContext:
     echo: Callable[[str], None]
     stop: threading.Event = field(default_factory=threading.Event)
     poll: PollPolicy = field(default_factory=PollPolicy)
+    settle: SettlePolicy = field(default_factory=SettlePolicy.from_env)
     env: dict[str, str] | None = None  # None: os.environ, read at call time only
 
 
@@ -87,7 +126,11 @@ def forget(ctx: StepContext, change: Change) -> str:
 
 
 def record_job(store: Store, address: str, job: RemoteJob) -> None:
-    """Record a job's observed status and fine-tuned model id, if the lock still tracks that job."""
+    """Record a job's observed status, fine-tuned model id and checkpoint count, if the lock tracks that job.
+
+    What the lock records is what the next plan compares against: recording what was observed is what
+    makes "progress since last apply" and drift reported once, not in every plan.
+    """
     locked = store.lock.resources.get(address)
     if locked is None or locked.remote_id != job.id:
         return
@@ -95,6 +138,11 @@ def record_job(store: Store, address: str, job: RemoteJob) -> None:
         "status": job.status,
         "fine_tuned_model": job.fine_tuned_model or locked.fine_tuned_model,
     }
-    if locked.status == changes["status"] and locked.fine_tuned_model == changes["fine_tuned_model"]:
+    attributes = dict(locked.attributes)
+    if job.checkpoints is not None and len(job.checkpoints) != int(attributes.get("checkpoints", 0) or 0):
+        attributes["checkpoints"] = len(job.checkpoints)
+        changes["attributes"] = attributes
+    same = locked.status == changes["status"] and locked.fine_tuned_model == changes["fine_tuned_model"]
+    if same and "attributes" not in changes:
         return
     store.put(address, locked.model_copy(update=changes))

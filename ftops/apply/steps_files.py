@@ -12,9 +12,13 @@ from pathlib import Path
 
 from ftops.apply.adopt import find_upload, locked_file
 from ftops.apply.specs import FileUpload
-from ftops.apply.steps_base import MAX_CREATE_ATTEMPTS, StepContext, failed
+from ftops.apply.steps_base import MAX_CREATE_ATTEMPTS, Interrupted, StepContext, failed
+from ftops.client.models import RemoteFile
 from ftops.errors import ApplyError, FtopsError, ServerError, TransportError
 from ftops.plan.model import Change
+
+# 504: a gateway gave up waiting while the backend may still be storing the file: no answer at all.
+UNANSWERED_STATUS = frozenset({504})
 
 
 def _sha256(path: Path) -> str:
@@ -50,7 +54,16 @@ def upload(ctx: StepContext, change: Change) -> str:
         try:
             remote = ctx.client.upload_file(up.path, filename=up.filename, purpose=up.purpose)
         except (ServerError, TransportError) as exc:
-            found = find_upload(ctx.client, filename=up.filename, sha256=up.sha256, size=size)
+            unanswered = isinstance(exc, TransportError) or exc.status_code in UNANSWERED_STATUS
+            found = _settle(ctx, up, size, patient=unanswered)
+            if found is None and unanswered:
+                raise ApplyError(
+                    f"the upload got no answer ({exc.message}) and the file has not appeared after "
+                    f"{ctx.settle.total:.0f} s of searching",
+                    where=change.address,
+                    hint="nothing was sent twice; the interrupted upload stays recorded in the lock and the next "
+                    "ftops apply searches for it again before uploading",
+                ) from None
             if found is None:
                 ctx.store.abandon_intent(intent.id)
                 if attempt == MAX_CREATE_ATTEMPTS:
@@ -64,6 +77,20 @@ def upload(ctx: StepContext, change: Change) -> str:
         ctx.store.complete_intent(intent.id, locked_file(remote, sha256=up.sha256, attributes=attributes))
         return f"{change.address}: uploaded {remote.id} ({up.filename})"
     raise AssertionError("unreachable")
+
+
+def _settle(ctx: StepContext, up: FileUpload, size: int, *, patient: bool) -> RemoteFile | None:
+    """Search for an upload whose answer was lost; ``patient``: it may still be arriving, search with backoff."""
+    for delay in ctx.settle.delays() if patient else iter([0.0]):
+        if delay and ctx.stop.wait(delay):
+            raise Interrupted()
+        try:
+            found = find_upload(ctx.client, filename=up.filename, sha256=up.sha256, size=size)
+        except (ServerError, TransportError):
+            continue
+        if found is not None:
+            return found
+    return None
 
 
 def adopt_file(ctx: StepContext, change: Change) -> str:

@@ -8,8 +8,10 @@ cancel are idempotent, and a 409 on either is settled by a GET of the job.
 
 from __future__ import annotations
 
-from ftops.apply.adopt import find_job, locked_job, tracked_ids
-from ftops.apply.specs import JobRequest, request_body
+import os
+
+from ftops.apply.adopt import ambiguous, find_job, find_jobs, locked_job, tracked_ids, usable
+from ftops.apply.specs import file_ids, fingerprint_of_change, job_differences, job_spec_of, lock_attributes
 from ftops.apply.steps_base import (
     MAX_CREATE_ATTEMPTS,
     Interrupted,
@@ -19,34 +21,52 @@ from ftops.apply.steps_base import (
     is_removal,
     record_job,
 )
-from ftops.client.models import RemoteJob
+from ftops.client.models import JobStatus, RemoteJob
 from ftops.errors import ApplyError, ConflictError, FtopsError, ServerError, TransportError
+from ftops.jobspec import JobSpec
 from ftops.plan.model import Change
 
-PAST_VALIDATED = frozenset({"STARTED", "RUNNING", "SUCCESS", "FAILED"})
+# 504: a gateway gave up waiting, the backend may still be creating; treated like no answer at all.
+UNANSWERED_STATUS = frozenset({504})
 
 
 def create(ctx: StepContext, change: Change) -> str:
-    request = JobRequest.from_change(change)
-    want = request.comparable(ctx.store.lock)
-    marker = {"suffix": request.suffix, "model": request.model, "want": want, "attributes": dict(request.extra)}
+    spec = job_spec_of(change)
+    fingerprint, attributes = fingerprint_of_change(change), lock_attributes(change)
+    ids = file_ids(spec, ctx.store.lock, change.address)
+    # Right before the POST: another clone (or a lost lock) may have created the identical job already.
+    tracked = tracked_ids(ctx.store, "job")
+    existing = find_jobs(ctx.client, spec.view(), ctx.store.lock, exclude=tracked)
+    healthy = [j for j in existing if usable(j)]
+    if len(healthy) > 1:
+        raise ambiguous(change.address, healthy, "this job's spec")
+    if healthy:
+        ctx.store.put(change.address, locked_job(healthy[0], fingerprint=fingerprint, attributes=attributes))
+        return f"{change.address}: adopted job {healthy[0].id} ({healthy[0].status}): it matches the spec in full"
+    # Identical jobs that failed or were cancelled before this POST are not its answer.
+    marker: dict[str, object] = {"suffix": spec.suffix, "model": spec.model, "spec": spec.model_dump(mode="json"),
+              "exclude": sorted(j.id for j in existing), "attributes": attributes}
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         if ctx.stop.is_set():
             raise Interrupted()
-        body = request_body(want, request, ctx.env)
-        intent = ctx.store.begin_intent(change.address, "create", request.fingerprint, marker)
+        body = spec.request_body(ids, os.environ if ctx.env is None else ctx.env)
+        intent = ctx.store.begin_intent(change.address, "create", fingerprint, marker)
         try:
             job = ctx.client.create_job(body)
         except (ServerError, TransportError, ConflictError) as exc:
-            found = find_job(
-                ctx.client, want, started_at=intent.started_at, exclude=tracked_ids(ctx.store, "job"),
-                address=change.address,
-            )
+            unanswered = isinstance(exc, TransportError) or exc.status_code in UNANSWERED_STATUS
+            found = _settle(ctx, change, spec, marker, patient=unanswered)
             if found is not None:
-                ctx.store.complete_intent(
-                    intent.id, locked_job(found, fingerprint=request.fingerprint, attributes=request.extra)
-                )
+                ctx.store.complete_intent(intent.id, locked_job(found, fingerprint=fingerprint, attributes=attributes))
                 return f"{change.address}: created job {found.id} (adopted after: {exc.message})"
+            if unanswered:
+                raise ApplyError(
+                    f"the job creation got no answer ({exc.message}) and the job has not appeared after "
+                    f"{ctx.settle.total:.0f} s of searching",
+                    where=change.address,
+                    hint="nothing was sent twice; the interrupted creation stays recorded in the lock and the "
+                    "next ftops apply searches for it again before creating anything",
+                ) from None
             ctx.store.abandon_intent(intent.id)
             if isinstance(exc, ConflictError):
                 raise ApplyError(
@@ -61,9 +81,31 @@ def create(ctx: StepContext, change: Change) -> str:
         except FtopsError:
             ctx.store.abandon_intent(intent.id)
             raise
-        ctx.store.complete_intent(intent.id, locked_job(job, fingerprint=request.fingerprint, attributes=request.extra))
+        ctx.store.complete_intent(intent.id, locked_job(job, fingerprint=fingerprint, attributes=attributes))
         return f"{change.address}: created job {job.id} (parked until started; no training cost yet)"
     raise AssertionError("unreachable")
+
+
+def _settle(ctx: StepContext, change: Change, spec: JobSpec, marker: dict[str, object], *,
+            patient: bool) -> RemoteJob | None:
+    """Search for the job an unanswered POST may have created; ``patient``: keep searching with backoff.
+
+    The API answered (5xx, 409): one search settles it. No answer: the request may still be running, so
+    search again and again (``ctx.settle``) and never re-send while it might land.
+    """
+    excluded = marker.get("exclude")
+    exclude = tracked_ids(ctx.store, "job") | ({str(i) for i in excluded} if isinstance(excluded, list) else set())
+    delays = ctx.settle.delays() if patient else iter([0.0])
+    for delay in delays:
+        if delay and ctx.stop.wait(delay):
+            raise Interrupted()
+        try:
+            found = find_job(ctx.client, spec.view(), ctx.store.lock, exclude=exclude, address=change.address)
+        except (ServerError, TransportError):
+            continue  # the search itself went unanswered: try again after the next wait
+        if found is not None:
+            return found
+    return None
 
 
 def replace(ctx: StepContext, change: Change) -> str:
@@ -95,7 +137,7 @@ def wait_until_validated(ctx: StepContext, address: str, remote_id: str) -> Remo
         if ctx.stop.wait(delay):
             raise Interrupted()
         job = ctx.client.get_job(remote_id)
-        if job.status == "FAILED_VALIDATION":
+        if job.phase is JobStatus.FAILED_VALIDATION:
             record_job(ctx.store, address, job)
             raise ApplyError(
                 f"job {remote_id} failed validation: {_last_message(job)}",
@@ -103,7 +145,7 @@ def wait_until_validated(ctx: StepContext, address: str, remote_id: str) -> Remo
                 hint="fix the training data (ftops data validate FILE), then run ftops plan / apply; "
                 "the failed job is not retried automatically",
             )
-        if job.status not in ("QUEUED", "VALIDATING"):
+        if job.phase not in (JobStatus.QUEUED, JobStatus.VALIDATING):
             return job
     raise ApplyError(
         f"job {remote_id} was still validating after {ctx.poll.timeout:.0f} s",
@@ -124,10 +166,10 @@ def _last_message(job: RemoteJob) -> str:
 def start(ctx: StepContext, change: Change) -> str:
     remote_id = job_id(ctx, change)
     job = wait_until_validated(ctx, change.address, remote_id)
-    if job.status in PAST_VALIDATED:
+    if past_validated(job):
         record_job(ctx.store, change.address, job)
         return f"{change.address}: job {remote_id} was already started ({job.status})"
-    if job.status != "VALIDATED":
+    if not job.phase.parked:
         record_job(ctx.store, change.address, job)
         raise ApplyError(
             f"job {remote_id} cannot be started: it is {job.status}", where=change.address,
@@ -138,7 +180,7 @@ def start(ctx: StepContext, change: Change) -> str:
     except ConflictError:
         # A start retried after a dropped answer: the first one went through if the job moved on.
         job = ctx.client.get_job(remote_id)
-        if job.status not in PAST_VALIDATED:
+        if not past_validated(job):
             raise
     record_job(ctx.store, change.address, job)
     return f"{change.address}: started job {remote_id} ({job.status})"
@@ -149,7 +191,7 @@ def _cancel_remote(ctx: StepContext, address: str, remote_id: str) -> RemoteJob:
         job = ctx.client.cancel_job(remote_id)
     except ConflictError:
         job = ctx.client.get_job(remote_id)
-        if job.active and job.status != "CANCELLATION_REQUESTED":
+        if job.active and job.phase is not JobStatus.CANCELLATION_REQUESTED:
             raise
     record_job(ctx.store, address, job)
     return job
@@ -164,8 +206,24 @@ def cancel(ctx: StepContext, change: Change) -> str:
     return f"{change.address}: cancelled job {remote_id} ({job.status})"
 
 
+def past_validated(job: RemoteJob) -> bool:
+    """Started by someone already (or it ended FAILED during training): a start is not needed again."""
+    return job.phase.training_or_done or job.phase is JobStatus.FAILED
+
+
 def adopt_job(ctx: StepContext, change: Change) -> str:
-    request = JobRequest.from_change(change)
-    job = ctx.client.get_job(job_id(ctx, change))
-    ctx.store.put(change.address, locked_job(job, fingerprint=request.fingerprint, attributes=request.extra))
-    return f"{change.address}: adopted job {job.id}"
+    """Record the job the plan matched (or re-record attributes): checked again in full before it is written."""
+    spec = job_spec_of(change)
+    remote_id = change.remote_id or job_id(ctx, change)
+    job = ctx.client.get_job(remote_id)
+    locked = ctx.store.lock.resources.get(change.address)
+    if locked is None or locked.remote_id != remote_id:
+        diff = job_differences(spec, job, ctx.store.lock, detailed=True)
+        if diff:
+            raise ApplyError(
+                f"job {remote_id} no longer matches the manifest ({', '.join(diff)}); it is not adopted",
+                where=change.address, hint="run ftops plan again",
+            )
+    ctx.store.put(change.address, locked_job(job, fingerprint=fingerprint_of_change(change),
+                                             attributes=lock_attributes(change)))
+    return f"{change.address}: adopted job {job.id} ({job.status}), no API write"

@@ -20,6 +20,7 @@ lazily here: only the CLI may import it.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ def open_session(
             base_url = settings.endpoint
             label = f"the Mistral API at {base_url}"
             banner = f"Using {label}"
-        client = stack.enter_context(MistralClient(base_url, api_key, retry=retry))
+        client = stack.enter_context(MistralClient(base_url, api_key, retry=retry, timeout=http_timeout()))
         echo(banner)
         yield Session(client=client, settings=settings, endpoint_label=label, base_url=base_url, server=server)
 
@@ -119,3 +120,16 @@ def pass_settings(func: F) -> F:
         return func(*args, settings=settings_from_context(endpoint=endpoint), **kwargs)
 
     return cast(F, wrapper)
+
+
+HTTP_TIMEOUT_ENV = "FTOPS_HTTP_TIMEOUT"
+
+
+def http_timeout(default: float = 30.0) -> float:
+    """Seconds the client waits for an answer (``FTOPS_HTTP_TIMEOUT``; tests lower it to provoke timeouts)."""
+    raw = os.environ.get(HTTP_TIMEOUT_ENV, "")
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default

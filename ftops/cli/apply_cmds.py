@@ -20,7 +20,8 @@ from typing import Any
 import click
 
 from ftops.apply.adopt import resolve_open_intents
-from ftops.apply.pipeline import compute_plan, load_project, waiting_job
+from ftops.apply.observe import record_observed
+from ftops.apply.pipeline import load_project, plan_and_snapshot, waiting_job
 from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, preflight
 from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs, parked, report_skipped, wait_targets
@@ -78,9 +79,11 @@ def _sigint_stops(stop: threading.Event, echo: Callable[[str], None]) -> Iterato
 @click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=1),
               help="Seconds to wait for validation (before a start) and, with --wait, for jobs to finish.")
 @click.option("--target", "targets", multiple=True, metavar="ADDRESS", help="Only these addresses (and deps).")
+@click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
+              help="Create a new job for this job address even if nothing changed (e.g. retry a FAILED job).")
 @pass_settings
 def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wait_jobs: bool, parallelism: int,
-              timeout: float, targets: tuple[str, ...]) -> None:
+              timeout: float, targets: tuple[str, ...], replace: tuple[str, ...]) -> None:
     """Make the fine-tuning resources match the manifests (or apply a saved plan)."""
     plan_path = args[0] if args and _is_plan_file(args[0]) else None
     paths = args[1:] if plan_path else args
@@ -98,9 +101,19 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
             plan = load_plan(Path(plan_path))
             check_plan_applicable(plan, current, manifest.digest, settings.endpoint_identity)
         else:
-            plan = compute_plan(settings, session.client, current, manifest, targets=targets)
+            plan, live = plan_and_snapshot(settings, session.client, current, manifest, targets=targets,
+                                           replace=replace)
+            if store.exists or plan.changes:
+                record_observed(store, live)
+        if plan.errors:
+            echo(render_text(plan, color=use_color()).rstrip("\n"))
+            raise ApplyError("the plan has errors (above); nothing was changed",
+                             hint="settle them (e.g. `ftops import ADDRESS ID`), then run ftops apply again")
         if not plan.changes:
-            echo("No changes. Your fine-tuning resources match the manifests.")
+            if plan.problems:
+                echo(render_text(plan, color=use_color()).rstrip("\n"))
+            else:
+                echo("No changes. Your fine-tuning resources match the manifests.")
             return
         waiting = {id(c): job for c in plan.changes if (job := waiting_job(c, plan)) is not None}
         if len(waiting) == len(plan.changes) and not wait_jobs:
@@ -219,9 +232,11 @@ def status_cmd(settings: Settings, fmt: str) -> None:
 @click.command("import")
 @click.argument("address")
 @click.argument("remote_id", metavar="ID")
+@click.option("--force", is_flag=True,
+              help="Track ID at ADDRESS even if ADDRESS tracks another object or ID is tracked elsewhere.")
 @pass_settings
-def import_cmd(settings: Settings, address: str, remote_id: str) -> None:
-    """Adopt an existing file, job or model into the lock (checked against the manifests)."""
+def import_cmd(settings: Settings, address: str, remote_id: str, force: bool) -> None:
+    """Adopt an existing file, job or model into the lock, fingerprinted as it is on the API."""
     from ftops.apply.importer import import_resource
     from ftops.desired import build_desired
     from ftops.hashing import HashCache
@@ -232,13 +247,50 @@ def import_cmd(settings: Settings, address: str, remote_id: str) -> None:
     cache.save()
     with open_session(settings, echo=click.echo) as session, RunLock.hold(settings.state_dir, "import"):
         store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
-        result = import_resource(session.client, store, desired, address, remote_id)
+        result = import_resource(session.client, store, desired, address, remote_id, force=force)
+    for note in result.replaced:
+        click.echo(f"Replaced: {note}.")
     for warning in result.warnings:
         click.echo(f"Warning: {result.address}: {warning}", err=True)
     click.echo(f"Imported {result.resource.remote_id} as {result.address}.")
 
 
+@click.command("refresh")
+@pass_settings
+def refresh_cmd(settings: Settings) -> None:
+    """Read the API and update the lock: record observed statuses, adopt matching objects. No API writes.
+
+    Like ``terraform apply -refresh-only``: settles interrupted operations, records every tracked job's
+    status and fine-tuned model, and records untracked objects that match the manifests in full (files by
+    content, jobs by their full spec, models by their job). Nothing is created, started or changed remotely.
+    """
+    from ftops.apply.executor import Executor
+    from ftops.apply.steps import StepContext
+    from ftops.plan.model import Action
+
+    echo = click.echo
+    with open_session(settings, echo=echo) as session, RunLock.hold(settings.state_dir, "refresh") as runlock:
+        store = LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity)
+        resolve_open_intents(session.client, store, echo=echo)
+        manifest = load_project(settings)
+        plan, live = plan_and_snapshot(settings, session.client, store.lock if store.exists else None, manifest)
+        recorded = record_observed(store, live)
+        adopts = [c for c in plan.changes if c.action is Action.ADOPT and c.remote_id is not None]
+        ctx = StepContext(client=session.client, store=store, root=settings.root, echo=echo,
+                          stop=threading.Event())
+        results = Executor(ctx, parallelism=4, checkpoint=runlock.check).run(adopts)
+        failed = [r for r in results if r.outcome != "done"]
+        for obs in plan.problems:
+            echo(f"Not in sync: {obs.address}: {obs.message}")
+        for error in plan.errors:
+            echo(f"Error: {error}", err=True)
+        echo(f"Refreshed the lock: {recorded} observed status(es) recorded, {len(adopts) - len(failed)} object(s) "
+             "adopted. Nothing was changed on the API.")
+    if failed or plan.errors:
+        sys.exit(1)
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
-    for command in (apply_cmd, wait_cmd, status_cmd, import_cmd):
+    for command in (apply_cmd, wait_cmd, status_cmd, import_cmd, refresh_cmd):
         group.add_command(command)

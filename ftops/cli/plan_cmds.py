@@ -17,6 +17,7 @@ import click
 from ftops.apply.pipeline import compute_plan, load_project, waiting_job
 from ftops.cli._output import use_color
 from ftops.cli._session import open_session, pass_settings
+from ftops.errors import FtopsError as PlanError
 from ftops.errors import PolicyError
 from ftops.plan.model import Action, Plan
 from ftops.plan.planfile import save_plan
@@ -62,6 +63,8 @@ def _render(plan: Plan, fmt: str) -> str:
               help="Fail (exit 1) when starting the planned jobs would cost more than USD.")
 @click.option("--target", "targets", multiple=True, metavar="ADDRESS",
               help="Plan only this resource (e.g. job.support) and what it depends on. Repeatable.")
+@click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
+              help="Plan a new job for this job address even if nothing changed (e.g. retry a FAILED job).")
 @pass_settings
 def plan_cmd(
     paths: tuple[str, ...],
@@ -70,6 +73,7 @@ def plan_cmd(
     detailed_exitcode: bool,
     max_cost: float | None,
     targets: tuple[str, ...],
+    replace: tuple[str, ...],
     settings: Settings,
 ) -> None:
     """Show what `ftops apply` would change, and what it would cost. Changes nothing."""
@@ -78,7 +82,7 @@ def plan_cmd(
     check_endpoint(lock, settings.endpoint_identity, where=str(settings.lock_path))
     info: Callable[[str], None] = click.echo if fmt == "text" else (lambda s: click.echo(s, err=True))
     with open_session(settings, echo=info) as session:
-        plan = compute_plan(settings, session.client, lock, manifest, targets=targets)
+        plan = compute_plan(settings, session.client, lock, manifest, targets=targets, replace=replace)
     if max_cost is not None:
         try:
             check_max_cost(plan, max_cost)
@@ -93,8 +97,12 @@ def plan_cmd(
     if plan.changes and not actionable:
         info("Nothing to apply now: the changes above wait for jobs that are still training "
              "(run `ftops wait`, or `ftops apply --wait`).")
-    # Exit 2 means "apply would change something now"; changes that only wait for training do not count.
-    if detailed_exitcode and actionable:
+    if plan.errors:
+        raise PlanError("the plan has errors (above)",
+                        hint="settle them (e.g. `ftops import ADDRESS ID`), then run ftops plan again")
+    # Exit 2 means "not in sync": apply would change something now, or a job failed (retry: --replace).
+    # Changes that only wait for training do not count.
+    if detailed_exitcode and (actionable or plan.problems):
         click.get_current_context().exit(EXIT_CHANGES)
 
 

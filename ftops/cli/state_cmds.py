@@ -21,10 +21,11 @@ from ftops.addresses import Address
 from ftops.cli._session import pass_settings
 from ftops.errors import StateError
 from ftops.settings import STATE_DIR, Settings
+from ftops.state import mergedriver
 from ftops.state.gitdriver import DRIVER, attributes_line, driver_command, install_merge_driver
-from ftops.state.lockfile import LOCK_FILE_NAME, parse_lock, read_lock, write_lock
-from ftops.state.merge import merge_locks
+from ftops.state.lockfile import LOCK_FILE_NAME, read_lock
 from ftops.state.model import LockedResource, LockFile
+from ftops.state.moves import followers
 from ftops.state.runlock import RunLock, force_unlock
 from ftops.state.store import LockStore
 
@@ -123,10 +124,12 @@ def rm_cmd(settings: Settings, addresses: tuple[str, ...]) -> None:
         store = LockStore.open(settings.lock_path, endpoint=None)
         lock = store.lock if store.exists else _read(settings)
         chosen = [(str(Address.parse(a)), _tracked(lock, a, settings)) for a in addresses]
-        for address, resource in chosen:
+        for address, _ in chosen:
             store.remove(address)
-            click.echo(f"Forgot {address} ({resource.kind} {resource.remote_id}). "
-                       f"The remote {resource.kind} {resource.remote_id} was not touched.")
+        store.close()
+    for address, resource in chosen:
+        click.echo(f"Forgot {address} ({resource.kind} {resource.remote_id}). "
+                   f"The remote {resource.kind} {resource.remote_id} was not touched.")
 
 
 @state_group.command("mv")
@@ -147,7 +150,12 @@ def mv_cmd(settings: Settings, old: str, new: str) -> None:
             raise StateError(f"{new_key} is already tracked ({lock.resources[new_key].remote_id})",
                              where=str(settings.lock_path),
                              hint=f"forget it first with `ftops state rm {new_key}` if that is really meant")
-        resource = store.move(old_key, new_key)
+        resource = lock.resources[old_key]
+        follow = followers(lock, old_key, new_key)
+        store.move(old_key, new_key)
+        for address, record in follow.items():  # models naming the moved job follow it
+            store.put(address, record)
+        store.close()
     click.echo(f"Moved {old_key} to {new_key} ({resource.kind} {resource.remote_id}).")
 
 
@@ -161,26 +169,8 @@ def merge_driver_cmd(base: Path, ours: Path, theirs: Path, shown: str) -> None:
 
     Exits 1 (git keeps the conflict) when the sides are different lock files; see docs/lock-file.md.
     """
-    base_lock = _read_side(base, f"{shown} (common ancestor)", optional=True)
-    ours_lock = _read_side(ours, f"{shown} (ours)")
-    theirs_lock = _read_side(theirs, f"{shown} (theirs)")
-    assert ours_lock is not None and theirs_lock is not None
-    result = merge_locks(base_lock, ours_lock, theirs_lock, where=shown)
-    write_lock(ours, result.lock)
-    click.echo(f"ftops: merged {shown}: {len(result.lock.resources)} resources, serial {result.lock.serial}.",
-               err=True)
-    for note in result.notes:
-        click.echo(f"ftops: {note}", err=True)
-
-
-def _read_side(path: Path, label: str, *, optional: bool = False) -> LockFile | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StateError(f"cannot read the {label}: {exc}", where=str(path)) from None
-    if optional and not text.strip():  # no common ancestor: git passes an empty file
-        return None
-    return parse_lock(text, where=label)
+    result = mergedriver.run(base, ours, theirs, shown)
+    mergedriver.report(result, shown, lambda line: click.echo(line, err=True))
 
 
 @state_group.command("install-merge-driver")

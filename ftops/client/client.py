@@ -8,6 +8,7 @@ Creates (``upload_file``, ``create_job``) are retried only on 429; see ``_http``
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -127,6 +128,11 @@ class MistralClient:
     def get_file(self, file_id: str) -> RemoteFile:
         path = f"/v1/files/{_seg(file_id)}"
         return self._parse(RemoteFile, self._json("GET", path), f"GET {path}")
+
+    def file_sha256(self, file_id: str) -> str:
+        """sha256 of an upload's content (``GET /v1/files/{id}/content``), the hash ftops identifies Files by."""
+        path = f"/v1/files/{_seg(file_id)}/content"
+        return hashlib.sha256(self._http.call("GET", path, idempotent=True).content).hexdigest()
 
     def upload_file(self, path: Path | str, *, filename: str, purpose: str = "fine-tune") -> RemoteFile:
         with open(path, "rb") as fh:

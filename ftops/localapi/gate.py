@@ -91,6 +91,21 @@ class FaultInjector:
             return Decision(latency_ms=s.latency_ms, fault=fault, status=status)
 
 
+async def _buffered(receive: Receive) -> Receive:
+    """Read the request body now; replay it to the app later even if the client has gone."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
 async def _json(send: Send, status: int, body: object, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     raw = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
@@ -133,6 +148,9 @@ class Gate:
                 return
         decision = self.faults.decide(method, path)
         if decision.latency_ms:
+            # A slow server has the whole request and is slow to process it: a client that times out
+            # meanwhile does not stop the write (the case where re-sending would create a duplicate).
+            receive = await _buffered(receive)
             await asyncio.sleep(decision.latency_ms / 1000)
         if decision.fault == "429":
             retry = str(self.faults.settings.retry_after).encode()

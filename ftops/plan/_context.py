@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ftops.client.models import RemoteJob
 from ftops.desired import Desired
 from ftops.live import LiveSnapshot
 from ftops.plan.model import Action, Change, Observation
@@ -22,9 +23,30 @@ class PlanContext:
     desired: Desired
     locked: Mapping[str, LockedResource]
     live: LiveSnapshot
+    replace: frozenset[str] = frozenset()  # --replace addresses
     changes: list[Change] = field(default_factory=list)
     drift: list[Observation] = field(default_factory=list)
     progress: list[Observation] = field(default_factory=list)
+    problems: list[Observation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    adopted_jobs: dict[str, RemoteJob] = field(default_factory=dict)  # untracked live jobs this plan adopts
+    _content: dict[str, str] | None = None
+
+    def content_of(self, file_id: str) -> str | None:
+        """The content sha256 of a live file id: from the lock, or from its content-addressed upload name.
+
+        An upload is named ``<stem>.<sha256[:12]>.jsonl``; with the same name and byte count as a desired
+        File it holds that File's content (the same rule that adopts identical uploads).
+        """
+        if self._content is None:
+            content = {e.remote_id: e.fingerprint for e in self.locked.values() if e.kind == "file"}
+            by_name = {(f.upload_name, f.bytes): f.sha256 for f in self.desired.files.values()}
+            for remote in self.live.files.values():
+                sha = by_name.get((remote.filename, remote.bytes))
+                if sha is not None:
+                    content.setdefault(remote.id, sha)
+            self._content = content
+        return self._content.get(file_id)
 
     def lock(self, address: str) -> LockedResource | None:
         entry = self.locked.get(address)
@@ -51,3 +73,6 @@ class PlanContext:
 
     def observe_progress(self, address: str, remote_id: str | None, message: str) -> None:
         self.progress.append(Observation(address=address, remote_id=remote_id, message=message))
+
+    def problem(self, address: str, remote_id: str | None, message: str) -> None:
+        self.problems.append(Observation(address=address, remote_id=remote_id, message=message))

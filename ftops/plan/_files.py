@@ -10,7 +10,7 @@ from typing import Any
 from ftops.client.models import RemoteFile
 from ftops.desired import DesiredFile
 from ftops.plan._context import PlanContext
-from ftops.plan.model import Action, FieldChange
+from ftops.plan.model import Action, FieldChange, Reason
 
 
 def plan_files(ctx: PlanContext) -> None:
@@ -51,6 +51,7 @@ def _plan_file(ctx: PlanContext, f: DesiredFile) -> None:
     reasons: list[str] = []
     field_changes: list[FieldChange] = []
     before: dict[str, Any] | None = None
+    reason = Reason.NEW
     if entry is not None:
         before = {"remote_id": entry.remote_id, "sha256": entry.fingerprint, **entry.attributes}
         if entry.fingerprint == f.sha256:
@@ -60,9 +61,11 @@ def _plan_file(ctx: PlanContext, f: DesiredFile) -> None:
                 return
             ctx.observe_drift(f.address, entry.remote_id, f"the upload {entry.remote_id} was deleted outside ftops")
             reasons.append(f"the tracked upload {entry.remote_id} no longer exists; {f.rel_path} is uploaded again")
+            reason = Reason.GONE
         else:
             reasons.append(f"the content of {f.rel_path} changed (sha256 {entry.fingerprint[:12]} → {f.sha256[:12]})")
             field_changes.append(FieldChange(path="sha256", before=entry.fingerprint, after=f.sha256))
+            reason = Reason.CONTENT_CHANGED
     else:
         reasons.append(f"new dataset {f.rel_path}")
     after = file_after(f)
@@ -70,9 +73,10 @@ def _plan_file(ctx: PlanContext, f: DesiredFile) -> None:
     if existing is not None:
         reasons.append(f"an identical upload exists ({existing.id}, {existing.filename}): adopted, not uploaded")
         ctx.add(f.address, Action.ADOPT, remote_id=existing.id, before=before, after=after,
-                field_changes=field_changes, reasons=reasons)
+                field_changes=field_changes, reasons=reasons, reason=Reason.MATCHED_LIVE)
         return
-    ctx.add(f.address, Action.UPLOAD, before=before, after=after, field_changes=field_changes, reasons=reasons)
+    ctx.add(f.address, Action.UPLOAD, before=before, after=after, field_changes=field_changes, reasons=reasons,
+            reason=reason)
 
 
 def sync_on_remove(ctx: PlanContext, address: str, remote_id: str, recorded: dict[str, Any], wanted: str,
@@ -82,17 +86,17 @@ def sync_on_remove(ctx: PlanContext, address: str, remote_id: str, recorded: dic
         ctx.add(address, Action.ADOPT, remote_id=remote_id, before={"on_remove": recorded.get("on_remove")},
                 after=after, field_changes=[FieldChange(path="on_remove", before=recorded.get("on_remove"),
                                                         after=wanted)],
-                reasons=[f"on_remove: {wanted} is recorded in the lock (no API call)"])
+                reason=Reason.ON_REMOVE, reasons=[f"on_remove: {wanted} is recorded in the lock (no API call)"])
 
 
 def _plan_removed(ctx: PlanContext, address: str, remote_id: str, on_remove: str) -> None:
     before = {"remote_id": remote_id}
     if _alive(ctx, remote_id) is None:
-        ctx.add(address, Action.FORGET, remote_id=remote_id, before=before,
+        ctx.add(address, Action.FORGET, remote_id=remote_id, before=before, reason=Reason.REMOVED,
                 reasons=["removed from the manifests and the upload no longer exists"])
     elif on_remove == "delete":
-        ctx.add(address, Action.DELETE, remote_id=remote_id, before=before,
+        ctx.add(address, Action.DELETE, remote_id=remote_id, before=before, reason=Reason.REMOVED,
                 reasons=["removed from the manifests (on_remove: delete): the upload is deleted"])
     else:
-        ctx.add(address, Action.FORGET, remote_id=remote_id, before=before,
+        ctx.add(address, Action.FORGET, remote_id=remote_id, before=before, reason=Reason.REMOVED,
                 reasons=["removed from the manifests (on_remove: forget): the upload stays, ftops stops tracking it"])

@@ -1,39 +1,28 @@
-"""Planning FineTuningJobs: create (always ``auto_start=false``), start, cancel, replace, forget.
+"""Planning FineTuningJobs: create (always ``auto_start=false``), adopt, start, cancel, replace, forget.
 
-A changed spec fingerprint is a REPLACE: a new paid job, with every changed field listed as forcing it, and
-the old job cancelled when still active or kept when finished. ``state`` moves a job between parked
-(VALIDATED), training and cancelled. Status moves the job makes by itself are progress, never changes; a
-failed or externally cancelled job is reported and never retried on its own (that would pay twice).
+The live API is the source of truth. Before a create is planned, the live snapshot is searched for an
+untracked job that matches the desired spec in full (``ftops.jobspec.matches``: files by content); one match
+is *adopted* (recorded, nothing paid), several stop the plan with a report. So a lost, stale, reverted or
+merged lock never creates a second paid job. A changed spec fingerprint is a REPLACE: a new paid job, with
+every changed field listed as forcing it, the old job cancelled when still active or kept when finished.
+``state`` moves a job between parked (VALIDATED), training and cancelled. Status moves the job makes by
+itself are progress, never changes; a failed or externally cancelled job under ``state: started`` is a
+*problem* (the plan is not in sync) and is retried only by ``--replace job.X`` or a changed spec.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ftops.client.models import RemoteJob
+from ftops.client.models import JobStatus, RemoteJob
 from ftops.desired import DesiredJob
+from ftops.jobspec import Difference, differences, matches, view_of_record, view_of_remote
 from ftops.plan._context import PlanContext
 from ftops.plan._files import sync_on_remove
 from ftops.plan.cost import estimate_cost, job_cost
-from ftops.plan.model import Action, FieldChange
+from ftops.plan.model import Action, FieldChange, Reason
 from ftops.state.model import LockedResource
 
-FAILED = frozenset({"FAILED", "FAILED_VALIDATION"})
-CANCELLED = frozenset({"CANCELLED", "CANCELLATION_REQUESTED"})
-TRAINING_OR_DONE = frozenset({"STARTED", "RUNNING", "SUCCESS"})
-STARTABLE = frozenset({"QUEUED", "VALIDATING", "VALIDATED"})
-# Fingerprint fields in the order a reader expects them.
-SPEC_FIELDS = (
-    "model",
-    "job_type",
-    "training_files",
-    "validation_files",
-    "hyperparameters",
-    "suffix",
-    "integrations",
-    "classifier_targets",
-    "invalid_sample_skip_percentage",
-)
 ON_REMOVE_DEFAULT = "cancel"
 
 
@@ -67,7 +56,7 @@ def _plan_job(ctx: PlanContext, job: DesiredJob) -> None:
         _plan_new(ctx, job, entry)
         return
     _observe(ctx, job.address, entry, remote)
-    if entry.fingerprint != job.fingerprint and job.state != "cancelled":
+    if job.address in ctx.replace or (entry.fingerprint != job.fingerprint and job.state != "cancelled"):
         _plan_replace(ctx, job, entry, remote)
         return
     _plan_state(ctx, job, entry, remote)
@@ -81,27 +70,101 @@ def _file_deps(ctx: PlanContext, job: DesiredJob) -> list[str]:
 
 
 def _plan_new(ctx: PlanContext, job: DesiredJob, entry: LockedResource | None) -> None:
+    if job.address not in ctx.replace:
+        found = _adoptable(ctx, job)
+        if found is not None:
+            _plan_adopt(ctx, job, found)
+            return
+        if ctx.errors and ctx.errors[-1].startswith(job.address):
+            return  # several live jobs match: reported, nothing planned for this job
     if job.state == "cancelled":
         return  # nothing to create only to cancel it
-    reason = (
-        f"the tracked job {entry.remote_id} no longer exists; a new job is created"
-        if entry is not None
-        else "new job"
-    )
+    if job.address in ctx.replace:
+        reason, why = Reason.REPLACE_REQUESTED, f"--replace {job.address}: a new job is created"
+    elif entry is not None:
+        reason, why = Reason.GONE, f"the tracked job {entry.remote_id} no longer exists; a new job is created"
+    else:
+        reason, why = Reason.NEW, "new job: no job on the API matches the manifest"
     cost = estimate_cost(job)
     ctx.add(job.address, Action.CREATE, after=job_after(job), depends_on=_file_deps(ctx, job), cost=cost,
-            reasons=[reason, "created with auto_start=false: it is validated and parks in VALIDATED at no cost"])
+            reason=reason, job_spec=job.job_spec,
+            reasons=[why, "created with auto_start=false: it is validated and parks in VALIDATED at no cost"])
     if job.state == "started":
         ctx.add(job.address, Action.START, after={"state": "started"}, depends_on=[job.address], cost=cost,
-                reasons=["state: started — training starts once validation has finished"])
+                reason=Reason.STATE, reasons=["state: started — training starts once validation has finished"])
+
+
+def _adoptable(ctx: PlanContext, job: DesiredJob) -> RemoteJob | None:
+    """The one untracked live job that matches the spec in full, preferring a healthy one.
+
+    Several healthy matches are ambiguous: the plan reports them (an error) and apply refuses to run. Only
+    failed/cancelled matches: the newest (by the API's ``created_at``) is adopted and reported as a problem,
+    so a failure is shown and never silently paid for again.
+    """
+    tracked = {e.remote_id for e in ctx.locked.values() if e.kind == "job"}
+    tracked |= {j.id for j in ctx.adopted_jobs.values()}
+    candidates = [
+        j for j in ctx.live.jobs.values()
+        if j.suffix == job.suffix and j.model == job.job_spec.model and j.id not in tracked
+        and matches(job.job_spec, j, ctx.content_of, detailed=False)
+    ]
+    if not candidates:
+        return None
+    healthy = [j for j in candidates if not (j.phase.failed or j.phase.cancelled)]
+    if len(healthy) > 1:
+        listed = "; ".join(f"{j.id} ({j.status})" for j in sorted(healthy, key=lambda j: (j.created_at, j.id)))
+        ctx.errors.append(
+            f"{job.address}: {len(healthy)} jobs on the API match the manifest in full: {listed}. Keep one with "
+            f"`ftops import {job.address} <JOB_ID>` (cancel the others if they are active), then plan again"
+        )
+        return None
+    if healthy:
+        return healthy[0]
+    return max(candidates, key=lambda j: (j.created_at, j.id))
+
+
+def _plan_adopt(ctx: PlanContext, job: DesiredJob, remote: RemoteJob) -> None:
+    ctx.adopted_jobs[job.address] = remote
+    ctx.add(job.address, Action.ADOPT, remote_id=remote.id, before={"status": remote.status},
+            after=job_after(job), depends_on=_file_deps(ctx, job), reason=Reason.MATCHED_LIVE,
+            job_spec=job.job_spec,
+            reasons=[f"job {remote.id} ({remote.status}) on the API matches the manifest in full (files by "
+                     "content): recorded in the lock, nothing is created or paid"])
+    phase = remote.phase
+    if job.state == "cancelled":
+        if phase.active and phase is not JobStatus.CANCELLATION_REQUESTED:
+            ctx.add(job.address, Action.CANCEL, remote_id=remote.id, before={"status": remote.status},
+                    after={"state": "cancelled"}, depends_on=[job.address], reason=Reason.STATE,
+                    reasons=[f"state: cancelled — the job is {remote.status}"])
+        return
+    if phase.failed or phase.cancelled:
+        _report_unusable(ctx, job, remote)
+    elif job.state == "started" and phase.startable:
+        ctx.add(job.address, Action.START, remote_id=remote.id, before={"status": remote.status},
+                after={"state": "started"}, depends_on=[job.address], cost=job_cost(job, remote),
+                reason=Reason.STATE, reasons=["state: started — the adopted job is started once validated"])
+
+
+def _report_unusable(ctx: PlanContext, job: DesiredJob, remote: RemoteJob) -> None:
+    """A failed or cancelled job the manifest wants trained: not in sync, and never retried on its own."""
+    if job.state == "cancelled":
+        return
+    if remote.phase.failed:
+        what = f"job {remote.id} {remote.status}: {_failure_reason(remote)}"
+    else:
+        what = f"job {remote.id} was {remote.status} and a cancelled job cannot be restarted"
+    ctx.problem(job.address, remote.id,
+                f"{what}. The manifest asks for a {'trained' if job.state == 'started' else 'validated'} job; "
+                f"retrying costs money, so it needs `--replace {job.address}` (plan/apply) or a changed spec")
 
 
 def _plan_replace(ctx: PlanContext, job: DesiredJob, entry: LockedResource, remote: RemoteJob) -> None:
-    field_changes = spec_field_changes(ctx, _before_input(ctx, job, entry, remote), job.fingerprint_input) or [
+    forced = job.address in ctx.replace and entry.fingerprint == job.fingerprint
+    field_changes = [] if forced else spec_field_changes(ctx, _before_view_differences(ctx, job, entry, remote))
+    if not field_changes and not forced:
         # Same visible fields but another fingerprint (e.g. recorded by an older ftops): say so honestly.
-        FieldChange(path="fingerprint", before=entry.fingerprint[:12], after=job.fingerprint[:12],
-                    forces_replacement=True)
-    ]
+        field_changes = [FieldChange(path="fingerprint", before=entry.fingerprint[:12], after=job.fingerprint[:12],
+                                     forces_replacement=True)]
     keep = not remote.active
     fate = (
         f"the old job {remote.id} is {remote.status} and is kept"
@@ -110,41 +173,43 @@ def _plan_replace(ctx: PlanContext, job: DesiredJob, entry: LockedResource, remo
     )
     cost = estimate_cost(job)
     changed = ", ".join(fc.path for fc in field_changes)
+    why = (f"--replace {job.address}: a new job is created with the same spec" if forced
+           else f"the job spec changed ({changed}): a job cannot be edited, so a new job is created")
     ctx.add(job.address, Action.REPLACE, after=job_after(job), depends_on=_file_deps(ctx, job), cost=cost,
             before={"remote_id": remote.id, "status": remote.status, "fingerprint": entry.fingerprint},
             field_changes=field_changes, replaced_remote_id=remote.id,
             old_job_disposition="keep" if keep else "cancel",
-            reasons=[f"the job spec changed ({changed}): a job cannot be edited, so a new job is created", fate])
+            reason=Reason.REPLACE_REQUESTED if job.address in ctx.replace else Reason.SPEC_CHANGED,
+            job_spec=job.job_spec, reasons=[why, fate])
     if job.state == "started":
         ctx.add(job.address, Action.START, after={"state": "started"}, depends_on=[job.address], cost=cost,
-                reasons=["state: started — the new job starts training once validated"])
+                reason=Reason.STATE, reasons=["state: started — the new job starts training once validated"])
 
 
 def _plan_state(ctx: PlanContext, job: DesiredJob, entry: LockedResource, remote: RemoteJob) -> None:
-    status = remote.status
-    if status in FAILED:
-        return  # reported as progress by _observe; never retried on its own
-    if job.state == "cancelled":
-        if remote.active and status != "CANCELLATION_REQUESTED":
-            ctx.add(job.address, Action.CANCEL, remote_id=remote.id, before={"status": status},
-                    after={"state": "cancelled"}, reasons=[f"state: cancelled — the job is {status}"])
+    status, phase, was = remote.status, remote.phase, JobStatus.parse(entry.status)
+    if phase.failed:
+        _report_unusable(ctx, job, remote)  # the move itself is reported once as progress by _observe
         return
-    if status in CANCELLED:
-        if entry.status not in CANCELLED:
+    if job.state == "cancelled":
+        if phase.active and phase is not JobStatus.CANCELLATION_REQUESTED:
+            ctx.add(job.address, Action.CANCEL, remote_id=remote.id, before={"status": status},
+                    after={"state": "cancelled"}, reason=Reason.STATE,
+                    reasons=[f"state: cancelled — the job is {status}"])
+        return
+    if phase.cancelled:
+        if not was.cancelled:
             ctx.observe_drift(job.address, remote.id,
                               f"the job was cancelled outside ftops ({entry.status or 'unknown'} → {status}); "
-                              "it is not restarted on its own (that would pay twice): change the spec to train "
-                              "a new job, or set state: cancelled")
-        elif job.state == "started":
-            ctx.observe_drift(job.address, remote.id,
-                              "state: started, but the job was cancelled and a cancelled job cannot be restarted: "
-                              "change the spec (e.g. the suffix) to train a new job")
+                              "it is not restarted on its own (that would pay twice)")
+        _report_unusable(ctx, job, remote)
         return
-    if job.state == "started" and status in STARTABLE:
-        note = "" if status == "VALIDATED" else f" (the job is {status}; apply starts it once validated)"
+    if job.state == "started" and phase.startable:
+        note = "" if phase.parked else f" (the job is {status}; apply starts it once validated)"
         ctx.add(job.address, Action.START, remote_id=remote.id, before={"status": status},
-                after={"state": "started"}, cost=job_cost(job, remote), reasons=[f"state: started{note}"])
-    elif job.state == "created" and status in TRAINING_OR_DONE and entry.status not in TRAINING_OR_DONE:
+                after={"state": "started"}, cost=job_cost(job, remote), reason=Reason.STATE,
+                reasons=[f"state: started{note}"])
+    elif job.state == "created" and phase.training_or_done and not was.training_or_done:
         ctx.observe_drift(job.address, remote.id,
                           f"the job was started outside ftops (now {status}) although the manifest says "
                           "state: created; set state: started to keep it, or state: cancelled to stop it")
@@ -154,11 +219,11 @@ def _observe(ctx: PlanContext, address: str, entry: LockedResource, remote: Remo
     """Progress since the lock was written: status moves, a fine-tuned model, new checkpoints."""
     if remote.status != entry.status:
         was = entry.status or "unknown"
-        if remote.status in FAILED:
+        if remote.phase.failed:
             ctx.observe_progress(address, remote.id, f"{was} → {remote.status}: {_failure_reason(remote)}. "
                                  "ftops does not retry a failed job (it would pay twice): fix the data or the "
-                                 "spec in the manifest to create a new job, or remove the job")
-        elif not (remote.status in CANCELLED and entry.status not in CANCELLED):
+                                 "spec, or retry with --replace")
+        elif not (remote.phase.cancelled and not JobStatus.parse(entry.status).cancelled):
             ctx.observe_progress(address, remote.id, f"{was} → {remote.status}")
     if remote.fine_tuned_model and remote.fine_tuned_model != entry.fine_tuned_model:
         ctx.observe_progress(address, remote.id, f"fine-tuned model {remote.fine_tuned_model} is ready")
@@ -186,8 +251,9 @@ def _plan_removed(ctx: PlanContext, address: str, entry: LockedResource) -> None
     remote = ctx.live.jobs.get(entry.remote_id)
     on_remove = str(entry.attributes.get("on_remove", ON_REMOVE_DEFAULT))
     before = {"remote_id": entry.remote_id, "status": remote.status if remote else None}
-    if remote is not None and remote.active and on_remove == "cancel" and remote.status != "CANCELLATION_REQUESTED":
-        ctx.add(address, Action.CANCEL, remote_id=remote.id, before=before, cost=None,
+    if remote is not None and remote.active and on_remove == "cancel" and \
+            remote.phase is not JobStatus.CANCELLATION_REQUESTED:
+        ctx.add(address, Action.CANCEL, remote_id=remote.id, before=before, cost=None, reason=Reason.REMOVED,
                 reasons=[f"removed from the manifests (on_remove: cancel): the job is still {remote.status}; "
                          "it is cancelled and forgotten"])
         return
@@ -197,59 +263,34 @@ def _plan_removed(ctx: PlanContext, address: str, entry: LockedResource) -> None
         reason = f"removed from the manifests; the job is {remote.status} (its fine-tuned model is not touched)"
     else:
         reason = f"removed from the manifests (on_remove: {on_remove}): the job stays {remote.status}"
-    ctx.add(address, Action.FORGET, remote_id=entry.remote_id, before=before, reasons=[reason])
+    ctx.add(address, Action.FORGET, remote_id=entry.remote_id, before=before, reason=Reason.REMOVED,
+            reasons=[reason])
 
 
-def _before_input(ctx: PlanContext, job: DesiredJob, entry: LockedResource, remote: RemoteJob) -> dict[str, Any]:
-    """The old job's fingerprint input: as recorded in the lock, else rebuilt from what the API shows."""
+def _before_view_differences(ctx: PlanContext, job: DesiredJob, entry: LockedResource,
+                             remote: RemoteJob) -> list[Difference]:
+    """The old job against the desired spec: as the lock recorded it, else as the API shows it."""
     recorded = entry.attributes.get("fingerprint_input")
     if isinstance(recorded, dict):
-        return recorded
-    sha_of = {e.remote_id: e.fingerprint for e in ctx.locked.values() if e.kind == "file"}
-    wanted_hp = job.fingerprint_input["hyperparameters"]
-    weights = [t["weight"] for t in job.fingerprint_input["training_files"]]
-    train = [sha_of.get(fid, fid) for fid in remote.training_files]
-    return {
-        "model": remote.model,
-        "job_type": remote.job_type,
-        # Weights are not echoed by the API: assume unchanged when the count matches.
-        "training_files": [
-            {"sha256": sha, "weight": weights[i] if len(weights) == len(train) else 1.0} for i, sha in enumerate(train)
-        ],
-        "validation_files": [sha_of.get(fid, fid) for fid in remote.validation_files or []],
-        "hyperparameters": {k: remote.hyperparameters.get(k) for k in wanted_hp},
-        "suffix": remote.suffix,
-        "integrations": job.fingerprint_input["integrations"],
-        "classifier_targets": job.fingerprint_input["classifier_targets"],
-        "invalid_sample_skip_percentage": remote.invalid_sample_skip_percentage
-        if remote.invalid_sample_skip_percentage is not None
-        else job.fingerprint_input["invalid_sample_skip_percentage"],
-    }
+        before = view_of_record(recorded)
+    else:
+        before = view_of_remote(remote, ctx.content_of, detailed=False)
+    return differences(before, job.job_spec.view())
 
 
-def spec_field_changes(ctx: PlanContext, before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
-    """Every fingerprint field that differs, each marked as forcing a replacement."""
+def spec_field_changes(ctx: PlanContext, diffs: list[Difference]) -> list[FieldChange]:
+    """Every spec field that differs, each marked as forcing a replacement (files shown by name + hash)."""
     names = {f.sha256: f.address for f in ctx.desired.files.values()}
     names.update({e.fingerprint: a for a, e in ctx.locked.items() if e.kind == "file" and e.fingerprint not in names})
-    out: list[FieldChange] = []
-    for key in SPEC_FIELDS:
-        old, new = before.get(key), after.get(key)
-        if key == "hyperparameters":
-            old_hp, new_hp = old or {}, new or {}
-            for name in sorted(set(old_hp) | set(new_hp)):
-                if old_hp.get(name) != new_hp.get(name):
-                    out.append(FieldChange(path=f"hyperparameters.{name}", before=old_hp.get(name),
-                                           after=new_hp.get(name), forces_replacement=True))
-        elif old != new:
-            out.append(FieldChange(path=key, before=_show(key, old, names), after=_show(key, new, names),
-                                   forces_replacement=True))
-    return out
+    return [FieldChange(path=d.path, before=_show(d.path, d.before, names), after=_show(d.path, d.after, names),
+                        forces_replacement=True) for d in diffs]
 
 
 def _show(key: str, value: Any, names: dict[str, str]) -> Any:
     """Files by address and short content hash, so a reader sees *which* data changed."""
     if key == "training_files" and isinstance(value, list):
-        return [f"{names.get(t['sha256'], 'file')}@{t['sha256'][:12]} ×{t['weight']:g}" for t in value]
+        return [f"{names.get(t['sha256'], 'file')}@{t['sha256'][:12]}"
+                + (f" ×{t['weight']:g}" if t.get("weight") is not None else "") for t in value]
     if key == "validation_files" and isinstance(value, list):
         return [f"{names.get(sha, 'file')}@{sha[:12]}" for sha in value]
     return value

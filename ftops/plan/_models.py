@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ftops.client.models import RemoteModel
+from ftops.client.models import JobStatus, RemoteModel
 from ftops.desired import DesiredModel
 from ftops.plan._context import PlanContext
 from ftops.plan._files import sync_on_remove
@@ -19,8 +19,12 @@ from ftops.plan.model import Action, FieldChange
 from ftops.state.model import LockedResource
 
 ON_REMOVE_DEFAULT = "archive"
-# A job in one of these states will never produce a fine-tuned model.
-NO_MODEL = frozenset({"FAILED", "FAILED_VALIDATION", "CANCELLED", "CANCELLATION_REQUESTED"})
+
+
+def _no_model(status: str | None) -> bool:
+    """A job in this state will never produce a fine-tuned model."""
+    phase = JobStatus.parse(status)
+    return status is not None and (phase.failed or phase.cancelled)
 
 
 def plan_models(ctx: PlanContext) -> None:
@@ -40,6 +44,9 @@ def _job_output(ctx: PlanContext, job_address: str) -> tuple[str | None, str | N
     """(job id, fine-tuned model id, job status) as they will be before this plan's job changes run."""
     if ctx.actions(job_address) & {Action.CREATE, Action.REPLACE}:
         return None, None, None
+    adopted = ctx.adopted_jobs.get(job_address)
+    if adopted is not None:
+        return adopted.id, adopted.fine_tuned_model, adopted.status
     entry = ctx.lock(job_address)
     if entry is None:
         return None, None, None
@@ -66,7 +73,7 @@ def _plan_model(ctx: PlanContext, m: DesiredModel) -> None:
                           "recreated without training again (remove the Model, or change its job's spec)")
     # After the new model took the name, so the name never disappears from the account in between.
     parked = target is None and m.job in ctx.desired.jobs and ctx.desired.jobs[m.job].state != "started"
-    if promoting and entry is not None and old is not None and status not in NO_MODEL and not parked:
+    if promoting and entry is not None and old is not None and not _no_model(status) and not parked:
         _supersede(ctx, m, entry.remote_id, old, waiting=target is None)
 
 
@@ -82,7 +89,7 @@ def _supersede(ctx: PlanContext, m: DesiredModel, old_id: str, old: RemoteModel,
 
 def _plan_pending(ctx: PlanContext, m: DesiredModel, status: str | None, *, promoting: bool) -> None:
     """The job has no fine-tuned model yet (new, replaced or still training): plan what apply does once it has."""
-    if status in NO_MODEL:
+    if _no_model(status):
         return  # this job will never produce a model; the job's own report says why
     job = ctx.desired.jobs.get(m.job)
     if job is not None and job.state != "started":

@@ -33,19 +33,25 @@ def build_plan(
     now: float,
     endpoint_identity: str,
     targets: Collection[str] | None = None,
+    replace: Collection[str] = (),
 ) -> Plan:
+    replace_set = _replace_addresses(desired, lock, replace)
     # Renames first, so the per-kind planners see each tracked object at its new address.
-    view, moved = apply_moves(desired.moves, lock, {a: j.suffix for a, j in desired.jobs.items()})
-    ctx = PlanContext(desired=desired, locked=view.resources if view is not None else {}, live=live)
+    view, moved = apply_moves(desired.moves, lock, {a: j.job_spec.suffix for a, j in desired.jobs.items()})
+    ctx = PlanContext(desired=desired, locked=view.resources if view is not None else {}, live=live,
+                      replace=replace_set)
     plan_files(ctx)
     plan_jobs(ctx)
     plan_models(ctx)
-    changes, drift, progress = moved + ctx.changes, ctx.drift, ctx.progress
+    changes, drift, progress, problems = moved + ctx.changes, ctx.drift, ctx.progress, ctx.problems
+    errors = ctx.errors
     if targets:
         keep = target_closure(desired, lock, targets)
         changes = [c for c in changes if c.address in keep]
         drift = [o for o in drift if o.address in keep]
         progress = [o for o in progress if o.address in keep]
+        problems = [o for o in problems if o.address in keep]
+        errors = [e for e in errors if e.split(":", 1)[0] in keep]
     return Plan(
         id=plan_id,
         created_at=now,
@@ -56,7 +62,23 @@ def build_plan(
         changes=changes,
         drift=drift,
         progress=progress,
+        problems=problems,
+        errors=errors,
     )
+
+
+def _replace_addresses(desired: Desired, lock: LockFile | None, replace: Collection[str]) -> frozenset[str]:
+    """``--replace`` names jobs (like ``terraform -replace``): a new job even when nothing changed."""
+    out: set[str] = set()
+    for raw in replace:
+        address = str(Address.parse(raw))
+        if not address.startswith("job.") or address not in desired.jobs:
+            raise FtopsError(
+                f"--replace {raw}: not a FineTuningJob declared in the manifests",
+                hint="known jobs: " + (", ".join(sorted(desired.jobs)[:12]) or "none"),
+            )
+        out.add(address)
+    return frozenset(out)
 
 
 def target_closure(desired: Desired, lock: LockFile | None, targets: Collection[str]) -> set[str]:

@@ -13,7 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PLAN_FORMAT_VERSION = "1.0"
+from ftops.jobspec import JobSpec
+
+# 1.1: changes carry a typed ``reason`` and jobs their typed ``job_spec``; plans list ``problems``.
+PLAN_FORMAT_VERSION = "1.1"
 
 
 class Action(str, Enum):
@@ -30,6 +33,23 @@ class Action(str, Enum):
     ADOPT = "adopt"  # record an existing matching remote object in the lock (no API write)
     MOVE = "move"  # → a declared rename: the lock tracks the object at a new address (no API call, no cost)
     NOOP = "no-op"
+
+
+class Reason(str, Enum):
+    """Why a change is planned, as a value tools can branch on (``reasons`` holds the sentences)."""
+
+    NEW = "new"  # declared and nothing on the API matches it
+    GONE = "gone"  # the tracked object no longer exists on the API
+    CONTENT_CHANGED = "content-changed"  # a File's data changed
+    SPEC_CHANGED = "spec-changed"  # a job's fingerprinted spec changed: replaced
+    REPLACE_REQUESTED = "replace-requested"  # --replace ADDRESS
+    MATCHED_LIVE = "matched-live"  # adopt: an untracked live object matches the manifest in full
+    STATE = "state"  # a job's ``state`` asks for a start or a cancel
+    FIELDS = "fields"  # a model's name/description/archived differ
+    PROMOTED = "promoted"  # a model follows its job's new fine-tuned model
+    ON_REMOVE = "on-remove"  # only the recorded on_remove changes (lock write)
+    REMOVED = "removed"  # left the manifests: cancel/delete/archive/forget per on_remove
+    MOVED = "moved"  # a Moved declaration: the lock records the object at its new address
 
 
 class FieldChange(BaseModel):
@@ -72,6 +92,9 @@ class Change(BaseModel):
     # For REPLACE: what happens to the old job ("cancel" when still active, "keep" when finished).
     replaced_remote_id: str | None = None
     old_job_disposition: Literal["cancel", "keep"] | None = None
+    reason: Reason | None = None
+    # Jobs to create or adopt: the typed spec apply sends and compares (files by address + content hash).
+    job_spec: JobSpec | None = None
 
 
 class Observation(BaseModel):
@@ -99,10 +122,17 @@ class Plan(BaseModel):
     drift: list[Observation] = Field(default_factory=list)
     progress: list[Observation] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)  # e.g. a policy violation found while planning
+    # Not in sync although nothing is planned: a job that FAILED under ``state: started`` (retry: --replace).
+    problems: list[Observation] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def in_sync(self) -> bool:
+        """Nothing to change and nothing wrong: what ``No changes`` means."""
+        return not self.changes and not self.problems and not self.errors
 
     def total_cost(self) -> float:
         """What applying would spend: only starts train (creates park in VALIDATED at no training cost)."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from ftops.addresses import Address
 from ftops.errors import FtopsError
-from ftops.plan.model import Action, Change
+from ftops.plan.model import Action, Change, Reason
 from ftops.state.model import LockFile
 from ftops.state.moves import relocate
 
@@ -50,6 +50,6 @@ def apply_moves(
                            f"name): set `suffix: {recorded}` in {new} to keep this job instead of replacing it")
         changes.append(Change(
             address=new, kind=Address.parse(new).kind, action=Action.MOVE, remote_id=resource.remote_id,
-            before={"address": old}, after={"address": new}, reasons=reasons,
+            before={"address": old}, after={"address": new}, reason=Reason.MOVED, reasons=reasons,
         ))
     return view, changes

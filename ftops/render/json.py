@@ -16,7 +16,7 @@ from typing import Any
 from ftops.plan.model import Action, Change, Observation, Plan
 from ftops.render.text import SUMMARY_ORDER, summary_counts
 
-JSON_FORMAT_VERSION = "1.0"
+JSON_FORMAT_VERSION = "1.1"  # 1.1 added change.reason and problems
 
 
 def _change(change: Change) -> dict[str, Any]:
@@ -35,6 +35,7 @@ def _change(change: Change) -> dict[str, Any]:
         "cost": change.cost.model_dump(mode="json") if change.cost else None,
         "replaced_remote_id": change.replaced_remote_id,
         "old_job_disposition": change.old_job_disposition,
+        "reason": change.reason.value if change.reason is not None else None,
     }
 
 
@@ -78,6 +79,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "summary": {**{a.value: counts.get(a, 0) for a in SUMMARY_ORDER}, "total": len(plan.changes)},
         "cost": _cost(plan),
         "errors": list(plan.errors),
+        "problems": [_observation(o) for o in plan.problems],
+        "in_sync": plan.in_sync,
     }
 
 

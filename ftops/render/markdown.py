@@ -32,7 +32,7 @@ def _cost_cell(change: Change) -> str:
 
 def render_markdown(plan: Plan) -> str:
     lines = [MARKER]
-    verdict = summary_line(plan) if plan.changes else NO_CHANGES
+    verdict = summary_line(plan) if plan.changes else NO_CHANGES if plan.in_sync else "not in sync"
     lines += [f"### ftops plan — {verdict}", ""]
     lines.append(f"Endpoint `{plan.endpoint}` · lock serial {plan.lock_serial}"
                  + (f" (lineage `{plan.lock_lineage[:8]}`)" if plan.lock_lineage else " (no lock file yet)")
@@ -44,6 +44,10 @@ def render_markdown(plan: Plan) -> str:
         lines.append("")
     for error in plan.errors:
         lines += ["> [!CAUTION]", f"> {_cell(error)}", ""]
+    if plan.problems:
+        lines += ["> [!CAUTION]", f"> **{len(plan.problems)} resource(s) not in sync**", ">"]
+        lines += [f"> - `{o.address}`: {_cell(o.message)}" for o in plan.problems]
+        lines.append("")
     if plan.changes:
         lines += ["| | Resource | Action | Why | Cost |", "|---|---|---|---|---|"]
         for c in plan.changes:

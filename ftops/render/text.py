@@ -208,8 +208,17 @@ def render_text_rich(plan: Plan) -> Text:
         out.append("\n")
     for error in plan.errors:
         out.append(f"Error: {error}\n", style="bold red")
+    if plan.problems:
+        out.append("Not in sync (nothing is retried on its own):\n", style="bold red")
+        for obs in plan.problems:
+            out.append(f"  ✗ {obs.address}: {obs.message}\n", style="red")
+        out.append("\n")
     if not plan.changes:
-        out.append(NO_CHANGES + "\n", style="bold green")
+        if not plan.problems and not plan.errors:
+            out.append(NO_CHANGES + "\n", style="bold green")
+        else:
+            out.append("No changes are planned, but the resources do not match the manifests (see above).\n",
+                       style="bold red")
         return out
     out.append("ftops will perform the following actions:\n\n")
     for change in plan.changes:

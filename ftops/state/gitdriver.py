@@ -24,8 +24,12 @@ def attributes_line(lock_name: str = "ftops.lock") -> str:
 
 
 def driver_command() -> str:
-    """The command git runs: this very ftops (the interpreter it runs on), so a venv install works too."""
-    return f"{shlex.quote(sys.executable)} -m ftops state merge-driver %O %A %B %P"
+    """The command git runs: this very ftops (the interpreter it runs on), so a venv install works too.
+
+    The driver module, not the ``ftops`` CLI: it loads only the state layer (``ftops state merge-driver`` is
+    the same merge for people).
+    """
+    return f"{shlex.quote(sys.executable)} -m ftops.state.mergedriver %O %A %B %P"
 
 
 @dataclass(frozen=True)

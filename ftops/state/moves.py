@@ -24,17 +24,26 @@ def relocate(lock: LockFile, old: str, new: str) -> LockedResource:
     if new in lock.resources:
         raise StateError(f"{new} is already tracked ({lock.resources[new].remote_id})", where=new,
                          hint=f"forget it first with `ftops state rm {new}` if that is really meant")
-    # Rebuild the mapping so the moved entry keeps its place (the file's text is sorted anyway).
+    # Rebuild the mapping so the moved entry keeps its place; records are replaced, never edited in place
+    # (they may be shared, frozen values).
     lock.resources = {(new if key == old else key): value for key, value in lock.resources.items()}
     if old.startswith("job."):
-        for other in lock.resources.values():
-            if other.kind != "model":
-                continue
-            if other.fingerprint == old:
-                other.fingerprint = new
-            if other.attributes.get("job") == old:
-                other.attributes["job"] = new
-    for intent in lock.intents:
-        if intent.address == old:
-            intent.address = new
+        for address, other in list(lock.resources.items()):
+            if other.kind == "model" and (other.fingerprint == old or other.attributes.get("job") == old):
+                attributes = dict(other.attributes)
+                if attributes.get("job") == old:
+                    attributes["job"] = new
+                fingerprint = new if other.fingerprint == old else other.fingerprint
+                lock.resources[address] = other.model_copy(update={"fingerprint": fingerprint,
+                                                                   "attributes": attributes})
+    lock.intents = [i.model_copy(update={"address": new}) if i.address == old else i for i in lock.intents]
     return resource
+
+
+def followers(lock: LockFile, old: str, new: str) -> dict[str, LockedResource]:
+    """The model records that name job ``old``, as they must read once it is ``new`` (for a store whose move
+    only renames the entry: writing these afterwards makes any store agree with :func:`relocate`)."""
+    view = lock.model_copy(deep=True)
+    relocate(view, old, new)
+    return {address: record for address, record in view.resources.items()
+            if record.kind == "model" and address != new and lock.resources.get(address) != record}

@@ -167,19 +167,20 @@ class LockStore:
 
         self._mutate(change)
 
-    def move(self, old: Address | str, new: Address | str) -> LockedResource:
+    def move(self, old: Address | str, new: Address | str) -> None:
         """Track at ``new`` what ``old`` tracks, in ONE write (``state mv``, ``Moved`` declarations).
 
         Same kind only; refused when ``new`` is already tracked. See :func:`ftops.state.moves.relocate`.
         """
-        moved: list[LockedResource] = []
 
         def change(lock: LockFile) -> bool:
-            moved.append(relocate(lock, str(old), str(new)))
+            relocate(lock, str(old), str(new))
             return True
 
         self._mutate(change)
-        return moved[0].model_copy(deep=True)
+
+    def close(self) -> None:
+        """Nothing to release: every change is already written (kept for callers of a batching store)."""
 
     def mark_plan_applied(self, plan_id: str) -> None:
         """Make a saved plan single-use: its id is refused from now on."""

@@ -54,7 +54,22 @@ def test_apply_creates_everything_then_second_apply_sends_no_write(
     assert "No changes." in result.output
     assert seen["GET"] >= 1
     assert {m for m in seen if m != "GET"} == set(), seen
-    assert json.loads((root / "ftops.lock").read_text())["serial"] == lock["serial"]
+    # The lock changed only to record what was observed (the jobs moved on by themselves), nothing else.
+    after = json.loads((root / "ftops.lock").read_text())
+    live = {j["id"]: j["status"] for j in list_all(server.url, "jobs")}
+    for address in ("job.support-a", "job.support-b"):
+        entry = after["resources"][address]
+        assert entry["remote_id"] == lock["resources"][address]["remote_id"]
+        assert entry["status"] == live[entry["remote_id"]]
+    assert {k: {f: v for f, v in e.items() if f != "status"} for k, e in after["resources"].items()} == \
+        {k: {f: v for f, v in e.items() if f != "status"} for k, e in lock["resources"].items()}
+    # A third apply with nothing new observed leaves the lock as it is.
+    serial = after["serial"]
+    again = CliRunner().invoke(cli, ["-C", str(root), "apply", "--auto-approve"])
+    assert again.exit_code == 0, again.output
+    now = {j["id"]: j["status"] for j in list_all(server.url, "jobs")}
+    if now == live:
+        assert json.loads((root / "ftops.lock").read_text())["serial"] == serial
 
 
 def test_apply_starts_and_waits_then_names_the_model(tmp_path: Path, server: EmbeddedServer) -> None:

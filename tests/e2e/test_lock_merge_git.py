@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from apply_project import SECRET_KEY, list_all, make_project, run_cli
+from click.testing import CliRunner
 
 from ftops.cli import cli
 from ftops.localapi.embedded import EmbeddedServer, start_embedded
@@ -105,3 +105,13 @@ def test_two_branches_merge_into_one_lock_and_plan_has_nothing_to_do(tmp_path: P
     assert refused.exit_code == 1
     assert "different lock files" in refused.output
     assert (root / "ftops.lock").read_text() == before
+
+
+def test_init_registers_the_driver_in_a_git_repository(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "proj")])
+    assert result.exit_code == 0, result.output
+    assert "Registered the ftops.lock merge driver" in result.output
+    assert "ftops.lock merge=ftops-lock" in (tmp_path / "proj" / ".gitattributes").read_text().splitlines()
+    driver = git(tmp_path, "config", "merge.ftops-lock.driver").stdout
+    assert "-m ftops.state.mergedriver %O %A %B %P" in driver

@@ -128,5 +128,6 @@ def plan_for(case: dict[str, Any], root: Path) -> tuple[Plan, Desired]:
     before_docs = case.get("before", case["desired"])
     before = _desired(before_docs, root, case.get("hashes_before", case.get("hashes", {}))) if before_docs else desired
     plan = build_plan(desired, _lock(case, before), _live(case.get("live", {}), desired),
-                      plan_id="plan-1", now=6000.0, endpoint_identity="local", targets=case.get("targets"))
+                      plan_id="plan-1", now=6000.0, endpoint_identity="local", targets=case.get("targets"),
+                      replace=case.get("replace", ()))
     return plan, desired

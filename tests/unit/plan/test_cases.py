@@ -1,9 +1,9 @@
 """One parametrised test over every YAML case in ``cases/``: build the plan, compare with ``expect``.
 
 Each expected change is matched in order against the plan's changes by the keys it names (address, action,
-remote_id, depends_on, replace_paths, field_paths, old_job_disposition, reason, cost_source); drift and
-progress by address and a message fragment. ``absent`` lists strings that must not appear anywhere in the
-plan's JSON (secrets).
+remote_id, depends_on, replace_paths, field_paths, old_job_disposition, reason, why, cost_source); drift,
+progress and problems by address and a message fragment, errors by a fragment. ``absent`` lists strings that
+must not appear anywhere in the plan's JSON (secrets). ``replace`` lists ``--replace`` addresses.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def _match_change(change: Change, want: dict[str, Any]) -> list[str]:
         "replaced_remote_id": change.replaced_remote_id,
         "cost_source": change.cost.source if change.cost else None,
         "after_is_none": change.after is None,
+        "why": change.reason.value if change.reason is not None else None,
     }
     problems = []
     for key, value in want.items():
@@ -65,6 +66,10 @@ def test_case(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         assert not problems, f"{change.address} {change.action.value}: {problems}\nall: {summary}"
     _match_observations("drift", plan.drift, expect.get("drift", []))
     _match_observations("progress", plan.progress, expect.get("progress", []))
+    _match_observations("problems", plan.problems, expect.get("problems", []))
+    assert len(plan.errors) == len(expect.get("errors", [])), plan.errors
+    for error, fragment in zip(plan.errors, expect.get("errors", []), strict=True):
+        assert fragment in error, error
     if "total_cost_positive" in expect:
         assert (plan.total_cost() > 0) is expect["total_cost_positive"]
     text = plan.model_dump_json()

@@ -59,6 +59,7 @@ def test_move_renders_in_text_json_and_markdown() -> None:
     assert '→ job "new"' in text and "moved from job.old" in text and "Plan: 1 to move." in text
     document = plan_document(plan)
     assert document["resource_changes"][0]["actions"] == ["move"] and document["summary"]["move"] == 1
+    assert document["resource_changes"][0]["reason"] == "moved"
     assert document["cost"]["total"] == 0
     jsonschema.validate(json.loads(json.dumps(document)), plan_json_schema())
     assert "| `→` | `job.new` | move |" in render_markdown(plan)

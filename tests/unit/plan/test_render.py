@@ -63,7 +63,7 @@ def test_text_colour_only_when_asked(tmp_path: Path) -> None:
 def test_json_matches_schema(name: str, tmp_path: Path) -> None:
     document = json.loads(render_json(_plan(name, tmp_path)))
     jsonschema.Draft202012Validator(plan_json_schema()).validate(document)
-    assert document["format_version"] == "1.0"
+    assert document["format_version"] == "1.1"
     assert document["summary"]["total"] == len(document["resource_changes"])
 
 
