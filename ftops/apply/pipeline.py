@@ -17,7 +17,7 @@ from pathlib import Path
 from ftops.client import MistralClient
 from ftops.desired import Desired, build_desired
 from ftops.hashing import HashCache
-from ftops.live import LiveSnapshot, fetch_snapshot
+from ftops.live import LiveSnapshot, fetch_snapshot, with_job_details
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
@@ -83,7 +83,11 @@ def snapshot_for(client: MistralClient, desired: Desired, lock: LockFile | None)
     untracked = any(address not in tracked for address in desired.jobs)
     live = fetch_snapshot(client, lock=lock, all_jobs=untracked)
     gone = any(address in tracked and tracked[address].remote_id not in live.jobs for address in desired.jobs)
-    return fetch_snapshot(client, lock=lock, all_jobs=True) if gone and not untracked else live
+    if gone and not untracked:
+        live = fetch_snapshot(client, lock=lock, all_jobs=True)
+    # best_of ranks a sweep by its checkpoints: only those jobs get a detailed GET.
+    sweep_jobs = {a for m in desired.models.values() if m.best_of is not None for a in m.best_of.candidates}
+    return with_job_details(client, live, {tracked[a].remote_id for a in sweep_jobs if a in tracked})
 
 
 def waiting_job(change: Change, plan: Plan) -> str | None:
