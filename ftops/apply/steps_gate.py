@@ -80,12 +80,15 @@ def gate(ctx: StepContext, change: Change) -> str:
                            candidate=candidate, current=current, valid_loss=valid_loss,
                            classifier=classifier or bool(cases and cases[0].labels))
     _record(ctx, change, config, result)
-    ctx.echo(f"  {'✓' if result.passed else '✗'} {change.address}: {result.summary()} on {config.evaluation} "
-             f"({len(cases)} case(s))")
+    score = "-" if result.candidate_score is None else f"{result.candidate_score:.3f}"
+    if result.current_score is not None:
+        score += f" vs current {result.current_score:.3f} ({current})"
     if not result.passed:
         stays = f"the current model {current} stays named" if current else "no model is named"
-        raise ApplyError(f"gate {config.evaluation} failed for {candidate}: {'; '.join(result.reasons)}",
+        raise ApplyError(f"gate {config.evaluation} FAILED for {candidate} (score {score}): "
+                         f"{'; '.join(result.reasons)}",
                          where=change.address,
                          hint=f"{stays} and nothing is archived; fix the data or the spec (or the evaluation), or "
                          f"retrain with --replace {_job_address(change)}")
-    return f"{change.address}: gate {config.evaluation} passed for {candidate} ({result.summary()})"
+    return (f"{change.address}: gate {config.evaluation} passed for {candidate}: score {score} on {len(cases)} "
+            "case(s)")
