@@ -104,8 +104,10 @@ def _check_model(model: ModelResource, source: Source, evaluations: set[str], sw
     if spec.best_of is not None and spec.best_of.sweep not in sweeps:
         sweep = spec.best_of.sweep
         guess = did_you_mean(sweep, sweeps)
-        hint = (f"did you mean '{guess}'?" if guess else f"'{sweep}' is a single job: use job: {sweep}"
-                if sweep in jobs else "best_of.sweep names a FineTuningJob that has a `matrix`")
+        if sweep in jobs:
+            hint = f"'{sweep}' is a single job: use job: {sweep}" + (f" (the sweep is '{guess}')" if guess else "")
+        else:
+            hint = f"did you mean '{guess}'?" if guess else "best_of.sweep names a FineTuningJob that has a `matrix`"
         source.report(codes.BEST_OF_NOT_SWEEP, f"no matrix FineTuningJob named '{sweep}'",
                       ("spec", "best_of", "sweep"), hint=hint)
     if spec.gate is not None and spec.gate not in evaluations:

@@ -24,6 +24,10 @@ from ftops.plan.model import Action, Reason
 from ftops.state.model import LockedResource
 
 Verdict = Literal["run", "passed", "blocked"]
+# The sweep's curves a plan carries for its chart: the best few jobs, a few points each.
+MAX_CURVES = 6
+MAX_POINTS = 20
+Choice = tuple[DesiredModel, list[list[Any]], dict[str, list[list[float]]]]
 
 
 def gate_record(entry: LockedResource | None) -> dict[str, Any] | None:
@@ -75,7 +79,7 @@ def plan_gate(ctx: PlanContext, m: DesiredModel, target: str | None, current: st
                      "a failed gate promotes nothing: the current model stays named and apply exits 1"])
 
 
-def choose_best(ctx: PlanContext, m: DesiredModel) -> tuple[DesiredModel, list[list[Any]]] | None:
+def choose_best(ctx: PlanContext, m: DesiredModel) -> Choice | None:
     """The Model pointed at its sweep's best job with the ranking, or None while the sweep is not finished."""
     best_of = m.best_of
     assert best_of is not None
@@ -93,15 +97,26 @@ def choose_best(ctx: PlanContext, m: DesiredModel) -> tuple[DesiredModel, list[l
         ctx.observe_progress(m.address, None, f"best_of {best_of.sweep}: {total - len(waiting)} of {total} job(s) "
                              f"finished; the best by {best_of.by} is chosen once all have finished")
         return None
-    ranking = [[j.label, value] for j, value in rank(finished, best_of.by)]
+    ranked = rank(finished, best_of.by)
+    ranking = [[j.label, value] for j, value in ranked]
     if not ranking or ranking[0][1] is None:
         ctx.problem(m.address, None, f"best_of {best_of.sweep}: no successful job of the sweep reported "
                     f"{best_of.by}" + (" (valid_* metrics need validation_files)" if "valid" in best_of.by else ""))
         return None
-    return dataclasses.replace(m, job=str(ranking[0][0])), ranking
+    curves = {j.label: _thin(j.series(best_of.by)) for j, _ in ranked[:MAX_CURVES]}
+    return dataclasses.replace(m, job=str(ranking[0][0])), ranking, curves
 
 
-def annotate_ranking(ctx: PlanContext, start: int, m: DesiredModel, ranking: list[list[Any]]) -> None:
+def _thin(points: list[tuple[int, float]]) -> list[list[float]]:
+    """At most MAX_POINTS points of a curve (evenly spaced, the last one kept): a PR comment stays short."""
+    if len(points) > MAX_POINTS:
+        stride = len(points) / MAX_POINTS
+        points = [points[int(i * stride)] for i in range(MAX_POINTS - 1)] + [points[-1]]
+    return [[step, round(value, 5)] for step, value in points]
+
+
+def annotate_ranking(ctx: PlanContext, start: int, m: DesiredModel, ranking: list[list[Any]],
+                     curves: dict[str, list[list[float]]]) -> None:
     """Every change planned for ``m`` since ``start`` says which sweep job won, and carries the ranking."""
     assert m.best_of is not None
     best = ranking[0]
@@ -111,5 +126,6 @@ def annotate_ranking(ctx: PlanContext, start: int, m: DesiredModel, ranking: lis
         change = ctx.changes[i]
         if change.address != m.address:
             continue
-        after = {**(change.after or {}), "sweep": m.best_of.sweep, "by": m.best_of.by, "ranking": ranking}
+        after = {**(change.after or {}), "sweep": m.best_of.sweep, "by": m.best_of.by, "ranking": ranking,
+                 "curves": curves}
         ctx.changes[i] = change.model_copy(update={"after": after, "reasons": [line, *change.reasons]})

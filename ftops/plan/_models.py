@@ -40,7 +40,7 @@ def plan_models(ctx: PlanContext) -> None:
         if chosen is not None:
             start = len(ctx.changes)
             _plan_model(ctx, chosen[0])
-            annotate_ranking(ctx, start, chosen[0], chosen[1])
+            annotate_ranking(ctx, start, *chosen)
     for address, entry in ctx.removed("model"):
         _plan_removed(ctx, address, entry)
 
