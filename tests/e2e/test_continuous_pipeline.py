@@ -97,3 +97,14 @@ def test_new_data_is_trained_gated_and_promoted_and_wrong_data_is_not(project: P
     assert blocked.exit_code == 2, blocked.output
     assert "promotion blocked by gate support-eval" in blocked.output
     assert "--replace job.support" in blocked.output and "No changes are planned" in blocked.output
+
+    # 5. Metrics where people look: status and jobs show the final losses; show gives one job (or model) in depth.
+    status = _run(project, "status", "--format", "json")
+    rows = {r["address"]: r for r in json.loads(status.stdout)["resources"]}
+    assert isinstance(rows["job.support"]["train_loss"], float) and rows["model.support"]["train_loss"] is None
+    assert "TRAIN LOSS" in _run(project, "status").output and "VALID LOSS" in _run(project, "jobs").output
+    shown = json.loads(_run(project, "show", "job.support", "--format", "json").stdout)
+    assert shown["jobs"][0]["job_id"] == lock["job.support"]["remote_id"] and shown["jobs"][0]["checkpoints"]
+    model = _run(project, "show", "model.support", "--no-chart")
+    assert model.exit_code == 0, model.output
+    assert "Gate support-eval: FAILED" in model.output and v2_model in model.output
