@@ -57,8 +57,9 @@ Manifests are YAML files (`*.yaml`, `*.yml`) with one or more documents separate
 and `ftops plan` read every manifest under `manifests/` (or the `manifests` setting in `ftops.toml`, or the
 paths you pass), recursively, in sorted order; hidden files and folders are skipped. References between
 resources use `metadata.name`: a job's `training_files[].file` and `validation_files[]` name Files, a Model's
-`job` names a FineTuningJob. Add `# yaml-language-server: $schema=<path>/docs/ftops.schema.json` at the top of a
-file for completion and checking in editors (`ftops schema` prints the schema).
+`job` names a FineTuningJob (or its `best_of.sweep` a `matrix` job) and its `gate` an Evaluation. Add
+`# yaml-language-server: $schema=<path>/docs/ftops.schema.json` at the top of a file for completion and
+checking in editors (`ftops schema` prints the schema).
 
 ```yaml
 apiVersion: ftops/v1

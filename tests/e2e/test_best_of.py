@@ -62,7 +62,7 @@ def test_best_of_waits_for_the_sweep_then_follows_its_best_job(project: Path) ->
     assert plan.exit_code == 0, plan.output
     assert f"best_of sweep by train_loss: {ranked[0]} is the best of 3" in plan.output
     assert "ranking of sweep sweep by train_loss (last checkpoint):" in plan.output
-    assert f"1. {ranked[0]} " in plan.output and f"← chosen" in plan.output and f"3. {ranked[2]} " in plan.output
+    assert f"1. {ranked[0]} " in plan.output and "← chosen" in plan.output and f"3. {ranked[2]} " in plan.output
     markdown = _run(project, "plan", "--format", "markdown").output
     assert f"best_of sweep by train_loss: {ranked[0]}" in markdown
     assert "```mermaid\nxychart-beta" in markdown and "train_loss" in markdown
