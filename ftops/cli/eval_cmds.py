@@ -88,6 +88,21 @@ def chat_cmd(target: str, prompt: str | None, conversations: Path | None, system
         click.echo(answer.text)
 
 
+def _declared(name: str, settings: Settings) -> tuple[Path, ScorerSpec, float]:
+    """The set, scorer and min_score of a declared Evaluation."""
+    from ftops.cli.manifests import default_manifest_paths
+    from ftops.manifest.load import load_manifests
+
+    manifest = load_manifests(default_manifest_paths(settings), root=settings.root)
+    found = {e.metadata.name: e for e in manifest.evaluations}
+    if name not in found:
+        raise ConfigError(f"no Evaluation named '{name}' in the manifests", where=name,
+                          hint="declared: " + (", ".join(sorted(found)) or "none (add a kind: Evaluation document)"))
+    e = found[name]
+    spec = ScorerSpec(kind=e.spec.scorer, pattern=e.spec.pattern, value=e.spec.value, schema=e.spec.schema_)
+    return manifest.evaluation_path(e), spec, e.spec.min_score
+
+
 def _scorer_spec(scorer: str, pattern: str | None, value: str | None, schema: Path | None) -> ScorerSpec:
     loaded = None
     if schema is not None:
@@ -101,8 +116,10 @@ def _scorer_spec(scorer: str, pattern: str | None, value: str | None, schema: Pa
 
 @click.command("eval")
 @click.argument("targets", nargs=-1, metavar="MODEL_OR_ADDRESS...")
-@click.option("--set", "eval_set", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--set", "eval_set", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Evaluation set: JSONL of conversations with expected answers, or texts with labels.")
+@click.option("--evaluation", "evaluation", default=None, metavar="NAME",
+              help="A declared `kind: Evaluation`: its set, scorer (+ parameters) and min_score.")
 @click.option("--scorer", type=click.Choice(["exact", "contains", "regex", "json_schema", "classifier_accuracy"]),
               default=None, help="How to score an answer (default: exact; classifier_accuracy for labelled sets).")
 @click.option("--pattern", default=None, help="regex scorer: the pattern an answer must match.")
@@ -117,16 +134,25 @@ def _scorer_spec(scorer: str, pattern: str | None, value: str | None, schema: Pa
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N cases.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def eval_cmd(targets: tuple[str, ...], eval_set: Path, scorer: str | None, pattern: str | None, value: str | None,
-             schema: Path | None, compare: bool, min_score: float | None, parallelism: int, max_tokens: int,
-             limit: int | None, fmt: str, settings: Settings) -> None:
+def eval_cmd(targets: tuple[str, ...], eval_set: Path | None, evaluation: str | None, scorer: str | None,
+             pattern: str | None, value: str | None, schema: Path | None, compare: bool, min_score: float | None,
+             parallelism: int, max_tokens: int, limit: int | None, fmt: str, settings: Settings) -> None:
     """Score models (ids, model.NAME or job.NAME) on an evaluation set; --compare A B for an A/B table."""
     if not targets or (compare and len(targets) != 2):
         raise FtopsError("name one model to evaluate, or exactly two with --compare",
                          hint="e.g. ftops eval model.support --set data/eval.jsonl, or --compare A B")
+    if (eval_set is None) == (evaluation is None):
+        raise FtopsError("give either --set FILE or --evaluation NAME",
+                         hint="--evaluation names a `kind: Evaluation` declared in the manifests")
+    spec: ScorerSpec | None = None
+    if evaluation is not None:
+        eval_set, spec, declared_min = _declared(evaluation, settings)
+        min_score = declared_min if min_score is None else min_score
+    assert eval_set is not None
     cases = load_cases(eval_set, limit=limit)
-    kind = scorer or ("classifier_accuracy" if cases[0].labels else "exact")
-    score_fn = make_scorer(_scorer_spec(kind, pattern, value, schema))
+    kind = scorer or (spec.kind if spec else "classifier_accuracy" if cases[0].labels else "exact")
+    score_fn = make_scorer(spec if spec is not None and scorer is None else
+                           _scorer_spec(kind, pattern, value, schema))
     echo = (lambda line: click.echo(line, err=True)) if fmt == "json" else click.echo
     with open_session(settings, echo=echo) as session:
         models = [resolve_model(t, settings, session) for t in targets]

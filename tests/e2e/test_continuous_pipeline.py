@@ -108,3 +108,8 @@ def test_new_data_is_trained_gated_and_promoted_and_wrong_data_is_not(project: P
     model = _run(project, "show", "model.support", "--no-chart")
     assert model.exit_code == 0, model.output
     assert "Gate support-eval: FAILED" in model.output and v2_model in model.output
+
+    # 6. The declared Evaluation from the command line: the named model passes it, the blocked candidate fails.
+    assert _run(project, "eval", "model.support", "--evaluation", "support-eval").exit_code == 0
+    failing = _run(project, "eval", "job.support", "--evaluation", "support-eval")
+    assert failing.exit_code == 1 and "below --min-score 0.7: job.support 0.000" in failing.output
