@@ -78,8 +78,11 @@ def _plan_model(ctx: PlanContext, m: DesiredModel) -> None:
     new_model = target is None or entry is None or entry.remote_id != target
     if m.gate is not None and new_model and not never:
         verdict = gate_verdict(ctx, m, target)
-        if verdict == "blocked":
-            return  # the current model stays as it is; the problem says why and how to unblock
+        if verdict == "blocked":  # the problem says why and how to unblock; the current model stays managed
+            current = ctx.live.models.get(entry.remote_id) if entry is not None else None
+            if current is not None:
+                _plan_fields(ctx, m, current, entry)
+            return
         if verdict == "run":
             plan_gate(ctx, m, target, entry.remote_id if entry is not None else None)
     if target is None:

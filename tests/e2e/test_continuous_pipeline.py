@@ -97,6 +97,11 @@ def test_new_data_is_trained_gated_and_promoted_and_wrong_data_is_not(project: P
     assert blocked.exit_code == 2, blocked.output
     assert "promotion blocked by gate support-eval" in blocked.output
     assert "--replace job.support" in blocked.output and "No changes are planned" in blocked.output
+    manifest = project / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text().replace("promoted only through", "only ever promoted through"))
+    renamed = _run(project, "plan", "--format", "json")
+    changes = json.loads(renamed.stdout)["resource_changes"]  # the current model stays managed meanwhile
+    assert [(c["address"], c["actions"], c["remote_id"]) for c in changes] == [("model.support", ["update"], v2_model)]
 
     # 5. Metrics where people look: status and jobs show the final losses; show gives one job (or model) in depth.
     status = _run(project, "status", "--format", "json")
