@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from ftops.addresses import Address
 from ftops.errors import DatasetError, Location
+from ftops.evals.cases import load_cases
 from ftops.evals.config import GateConfig
 from ftops.jobspec import (
     ClassifierTarget,
@@ -182,6 +183,8 @@ def _evaluation(manifest: Manifest, root: Path, resource: EvaluationResource, ha
         rel = path.relative_to(root).as_posix()
     except ValueError:
         rel = path.as_posix()
+    # Read it now: a broken set must stop the plan, not the gate after a paid training run.
+    load_cases(path)
     spec = resource.spec
     return GateConfig(evaluation=resource.metadata.name, path=rel, sha256=sha, scorer=spec.scorer,
                       pattern=spec.pattern, value=spec.value, schema_=spec.schema_, min_score=spec.min_score,

@@ -118,3 +118,10 @@ def test_new_data_is_trained_gated_and_promoted_and_wrong_data_is_not(project: P
     assert _run(project, "eval", "model.support", "--evaluation", "support-eval").exit_code == 0
     failing = _run(project, "eval", "job.support", "--evaluation", "support-eval")
     assert failing.exit_code == 1 and "below --min-score 0.7: job.support 0.000" in failing.output
+
+    # 7. A broken evaluation set stops the plan (file:line), before any training is paid for.
+    with (project / "data" / "eval.jsonl").open("a") as fh:
+        fh.write("{not json\n")
+    broken = _run(project, "plan")
+    assert broken.exit_code == 1 and "data/eval.jsonl:9: not valid JSON" in broken.output
+    assert "Traceback" not in broken.output
