@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from ftops.cli._output import use_color
-from ftops.cli._session import pass_settings
+from ftops.cli._session import settings_from_context
 from ftops.errors import ConfigError
 from ftops.settings import Settings
 
@@ -30,12 +30,14 @@ _ADDRESS = re.compile(r"^(job|model)\.[a-z0-9][a-z0-9._-]*$")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="text for people, json for tools (docs/plan-json.md), markdown for PRs.")
 @click.option("--chart/--no-chart", default=True, help="ADDRESS: draw the loss curve (needs ftops[plots]).")
-@pass_settings
-def show_cmd(target: str, fmt: str, chart: bool, settings: Settings) -> None:
+@click.option("--endpoint", "endpoint", default=None, metavar="URL",
+              help="ADDRESS: API host root (no /v1), or 'local'. Default: FTOPS_ENDPOINT, ftops.toml, else local.")
+def show_cmd(target: str, fmt: str, chart: bool, endpoint: str | None) -> None:
     """Show a saved plan (from `ftops plan -o FILE`), or one tracked job in depth (job.X, model.X)."""
     path = Path(target)
     if _ADDRESS.match(target) and not path.exists():
-        _show_address(target, fmt, chart, settings)
+        # Settings only for an address: a plan file is shown without reading any configuration.
+        _show_address(target, fmt, chart, settings_from_context(endpoint=endpoint))
         return
     from ftops.plan.planfile import load_plan
     from ftops.render.json import render_json
