@@ -48,6 +48,8 @@ class JobRow:
     currency: str | None
     error: str | None
     address: str | None = None
+    train_loss: float | None = None  # at the last checkpoint (detailed answers only; None when unknown)
+    valid_loss: float | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,14 @@ def spent_on(job: RemoteJob) -> float:
     return md.cost * fraction if fraction is not None else md.cost
 
 
+def _last(job: RemoteJob, metric: str) -> float | None:
+    for checkpoint in sorted(job.checkpoints or [], key=lambda c: -c.step_number):
+        value = checkpoint.metrics.get(metric)
+        if isinstance(value, float):
+            return value
+    return None
+
+
 def jobs_dashboard(
     jobs: Sequence[RemoteJob], *, limit: int = 20, addresses: Mapping[str, str] | None = None
 ) -> JobsDashboard:
@@ -148,6 +158,8 @@ def jobs_dashboard(
             currency=j.metadata.cost_currency if j.metadata else None,
             error=job_error(j),
             address=addresses.get(j.id),
+            train_loss=_last(j, "train_loss"),
+            valid_loss=_last(j, "valid_loss"),
         )
         for j in latest
     ]
@@ -221,12 +233,15 @@ def render_jobs_text(board: JobsDashboard, *, plain: bool) -> str:
             r.status,
             format_time(r.created_at),
             r.fine_tuned_model or "-",
+            "-" if r.train_loss is None else f"{r.train_loss:.4f}",
+            "-" if r.valid_loss is None else f"{r.valid_loss:.4f}",
             format_cost(r.cost, r.currency),
             r.error or "",
         ]
         for r in board.rows
     ]
-    headers = ["JOB", "ADDRESS/SUFFIX", "MODEL", "STATUS", "CREATED", "FINE-TUNED MODEL", "COST", "ERROR"]
+    headers = ["JOB", "ADDRESS/SUFFIX", "MODEL", "STATUS", "CREATED", "FINE-TUNED MODEL", "TRAIN LOSS", "VALID LOSS",
+               "COST", "ERROR"]
     title = f"Latest {len(board.rows)} job{'s' if len(board.rows) != 1 else ''}"
     return "\n".join([*head, "", _table(title, headers, body, plain=plain)])
 

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from ftops.addresses import Address
 from ftops.errors import DatasetError, Location
+from ftops.evals.cases import load_cases
+from ftops.evals.config import GateConfig
 from ftops.jobspec import (
     ClassifierTarget,
     Integration,
@@ -26,8 +28,9 @@ from ftops.jobspec import (
     TrainingFile,
     ValidationFile,
 )
+from ftops.manifest.matrix import MATRIX_OF
 from ftops.manifest.model import Manifest
-from ftops.manifest.schema import FileResource, JobResource, ModelResource
+from ftops.manifest.schema import EvaluationResource, FileResource, JobResource, ModelResource
 
 SUFFIX_MAX = 18
 # Without a token counter, ~4 bytes of JSONL per token is the usual rough guess for English chat data.
@@ -76,6 +79,8 @@ class DesiredJob:
     data_tokens: int | None
     tokens_exact: bool
     location: Location | None = None
+    data_version: str = "latest"  # "pinned": once created, the job stays on the data it trained on
+    sweep: str | None = None  # the matrix job it was expanded from (ftops.dev/matrix-of)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -97,14 +102,30 @@ class DesiredJob:
 
 
 @dataclass(frozen=True)
+class BestOfChoice:
+    """``best_of``: follow the best finished job of a sweep by one metric of its last checkpoint."""
+
+    sweep: str  # the matrix job's name
+    by: str  # valid_loss | train_loss | valid_mean_token_accuracy
+    candidates: tuple[str, ...]  # the sweep's job addresses
+
+
+@dataclass(frozen=True)
 class DesiredModel:
     address: str
-    job: str  # job address
+    job: str  # job address ("" for best_of until the plan has chosen one)
     name: str | None
     description: str | None
     archived: bool
     on_remove: str
     location: Location | None = None
+    gate: GateConfig | None = None  # the Evaluation a new model must pass before it is named/promoted
+    best_of: BestOfChoice | None = None
+
+    @property
+    def jobs(self) -> tuple[str, ...]:
+        """Every job this Model may follow (its job, or all the jobs of its sweep)."""
+        return self.best_of.candidates if self.best_of is not None else (self.job,)
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,7 @@ class Desired:
     files: dict[str, DesiredFile] = field(default_factory=dict)
     jobs: dict[str, DesiredJob] = field(default_factory=dict)
     models: dict[str, DesiredModel] = field(default_factory=dict)
+    evaluations: dict[str, GateConfig] = field(default_factory=dict)  # by Evaluation name
     order: tuple[str, ...] = ()  # every address, dependencies first (graphlib), ties broken by rank+name
     manifest_digest: str = ""
     moves: tuple[tuple[str, str], ...] = ()  # (from, to) of each Moved declaration, checked by the loader
@@ -120,7 +142,7 @@ class Desired:
         if address in self.jobs:
             return self.jobs[address].file_addresses
         if address in self.models:
-            return (self.models[address].job,)
+            return self.models[address].jobs
         return ()
 
 
@@ -139,11 +161,37 @@ def build_desired(manifest: Manifest, *, hashes: HashLookup, tokens: TokenLookup
     root = manifest.root.resolve()  # once: resolving per file dominated re-plans of large projects
     files = {str(manifest.address_of(r)): _file(root, r, hashes) for r in manifest.files.values()}
     jobs = {str(manifest.address_of(r)): _job(r, files, tokens) for r in manifest.jobs.values()}
-    models = {str(manifest.address_of(r)): _model(r) for r in manifest.models.values()}
+    evaluations = {e.metadata.name: _evaluation(manifest, root, e, hashes) for e in manifest.evaluations}
+    sweeps: dict[str, list[str]] = {}
+    for job in jobs.values():
+        if job.sweep:
+            sweeps.setdefault(job.sweep, []).append(job.address)
+    models = {str(manifest.address_of(r)): _model(r, evaluations, sweeps) for r in manifest.models.values()}
     unordered = Desired(files=files, jobs=jobs, models=models)
     moves = tuple((m.spec.from_, m.spec.to) for m in manifest.moves)
-    return Desired(files=files, jobs=jobs, models=models, order=_order(unordered), manifest_digest=manifest.digest,
-                   moves=moves)
+    return Desired(files=files, jobs=jobs, models=models, evaluations=evaluations, order=_order(unordered),
+                   manifest_digest=manifest.digest, moves=moves)
+
+
+def _evaluation(manifest: Manifest, root: Path, resource: EvaluationResource, hashes: HashLookup) -> GateConfig:
+    path = manifest.evaluation_path(resource)
+    where = str(resource.location) if resource.location else f"evaluation.{resource.metadata.name}"
+    try:
+        sha = hashes.sha256(path)
+    except OSError as exc:
+        raise DatasetError(f"cannot read {resource.spec.path}: {exc.strerror or exc}", where=where,
+                           hint="check the Evaluation's spec.path (relative to its manifest)") from None
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    # Read it now: a broken set must stop the plan, not the gate after a paid training run.
+    load_cases(path)
+    spec = resource.spec
+    return GateConfig(evaluation=resource.metadata.name, path=rel, sha256=sha, scorer=spec.scorer,
+                      pattern=spec.pattern, value=spec.value, schema_=spec.schema_, min_score=spec.min_score,
+                      max_valid_loss=spec.max_valid_loss, not_worse=spec.not_worse, smoke_prompt=spec.smoke_prompt,
+                      max_tokens=spec.max_tokens, parallelism=spec.parallelism)
 
 
 def _file_path(root: Path, resource: FileResource) -> Path:
@@ -216,6 +264,8 @@ def _job(resource: JobResource, files: dict[str, DesiredFile], tokens: TokenLook
         data_tokens=data_tokens,
         tokens_exact=exact,
         location=resource.location,
+        data_version=spec.data_version,
+        sweep=resource.metadata.annotations.get(MATRIX_OF),
     )
 
 
@@ -233,16 +283,21 @@ def _data_tokens(model: str, training: list[DesiredFile], tokens: TokenLookup | 
     return total, exact
 
 
-def _model(resource: ModelResource) -> DesiredModel:
+def _model(resource: ModelResource, evaluations: dict[str, GateConfig],
+           sweeps: dict[str, list[str]]) -> DesiredModel:
     spec = resource.spec
+    best_of = None if spec.best_of is None else BestOfChoice(
+        sweep=spec.best_of.sweep, by=spec.best_of.by, candidates=tuple(sorted(sweeps.get(spec.best_of.sweep, []))))
     return DesiredModel(
         address=f"model.{resource.metadata.name}",
-        job=f"job.{spec.job}",
+        job=f"job.{spec.job}" if spec.job is not None else "",
         name=spec.name,
         description=spec.description,
         archived=spec.archived,
         on_remove=spec.on_remove,
         location=resource.location,
+        gate=evaluations[spec.gate] if spec.gate is not None else None,
+        best_of=best_of,
     )
 
 

@@ -8,8 +8,8 @@ value, never a client, so it cannot write. With 1,000 tracked resources a snapsh
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
 from ftops.client import MistralClient
@@ -105,6 +105,22 @@ def fetch_snapshot(client: MistralClient, *, lock: LockFile | None = None, since
         fetched_at=time.time(),
         request_count=client.request_count - before,
     )
+
+
+def with_job_details(client: MistralClient, live: LiveSnapshot, job_ids: Collection[str]) -> LiveSnapshot:
+    """One detailed GET (checkpoints, events) for each of ``job_ids`` that has finished — a sweep whose best
+    job a Model follows — and none for anything else: the lists stay the cheap path of a refresh."""
+    wanted = [i for i in sorted(job_ids) if i in live.jobs and live.jobs[i].terminal
+              and live.jobs[i].checkpoints is None]
+    if not wanted:
+        return live
+    before = client.request_count
+    jobs = dict(live.jobs)
+    for job_id in wanted:
+        found = _get_or_none(client.get_job, job_id)
+        if found is not None:
+            jobs[job_id] = found
+    return replace(live, jobs=jobs, request_count=live.request_count + client.request_count - before)
 
 
 class _HasId(Protocol):

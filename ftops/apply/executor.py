@@ -18,7 +18,7 @@ from typing import Literal
 
 from ftops.apply.steps import Deferred, Interrupted, StepContext, run_step
 from ftops.errors import FtopsError
-from ftops.plan.model import Change
+from ftops.plan.model import Action, Change
 
 Outcome = Literal["done", "failed", "skipped", "deferred", "interrupted", "not started"]
 
@@ -136,6 +136,9 @@ class Executor:
                               job_address=cause.job_address)
         if cause.outcome in ("interrupted", "not started"):
             return StepResult(change, "not started", f"{change.address}: not started")
+        if cause.change.action is Action.GATE:  # nothing is promoted past a failed gate
+            return StepResult(change, "skipped", f"{change.address}: skipped ({change.action.value}) because the "
+                              "gate did not pass")
         return StepResult(change, "skipped", f"{change.address}: skipped because {cause.change.address} "
                           f"did not complete")
 

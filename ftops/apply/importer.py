@@ -175,14 +175,20 @@ def _import_job(client: ApiClient, store: Store, desired: Desired, key: str, rem
 
 def _import_model(store: Store, desired: Desired, key: str, remote: RemoteModel, warnings: list[str]) -> LockedResource:
     want = desired.models.get(key)
-    job_lock = store.lock.resources.get(want.job) if want else None
-    if want is not None and (job_lock is None or remote.job != job_lock.remote_id):
+    job = want.job if want else None
+    if want is not None and want.best_of is not None:  # best_of: whichever sweep job produced it
+        job = next((a for a in want.best_of.candidates if (r := store.lock.resources.get(a)) is not None
+                    and r.remote_id == remote.job), None)
+        if job is None:
+            warnings.append(f"model {remote.id} was not produced by a tracked job of sweep {want.best_of.sweep}")
+    job_lock = store.lock.resources.get(job) if job else None
+    if want is not None and want.best_of is None and (job_lock is None or remote.job != job_lock.remote_id):
         warnings.append(f"model {remote.id} was not produced by {want.job} "
                         f"({job_lock.remote_id if job_lock else 'not tracked'})")
     attributes = {"name": remote.name, "description": remote.description, "archived": remote.archived,
-                  "job": want.job if want else None, "on_remove": want.on_remove if want else None}
+                  "job": job, "on_remove": want.on_remove if want else None}
     return LockedResource(
-        kind="model", remote_id=remote.id, fingerprint=want.job if want else "",
+        kind="model", remote_id=remote.id, fingerprint=job or "",
         status="archived" if remote.archived else "active",
         attributes={k: v for k, v in attributes.items() if v is not None},
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 from ftops.client import MistralClient
 from ftops.desired import Desired, build_desired
 from ftops.hashing import HashCache
-from ftops.live import LiveSnapshot, Wanted, fetch_snapshot
+from ftops.live import LiveSnapshot, Wanted, fetch_snapshot, with_job_details
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
@@ -98,16 +98,17 @@ def snapshot_for(client: MistralClient, desired: Desired, lock: LockFile | None)
     """
     wanted = wanted_by(desired)
     live = fetch_snapshot(client, lock=lock, wanted=wanted)
-    if lock is None:
-        return live
-    gone = {a for a in desired.jobs if a in lock.resources and lock.resources[a].remote_id not in live.jobs}
-    if not gone:
-        return live
-    view = lock.model_copy(update={"resources": {a: r for a, r in lock.resources.items() if a not in gone}})
-    again = fetch_snapshot(client, lock=view, wanted=wanted)
-    return LiveSnapshot(endpoint=live.endpoint, files={**live.files, **again.files},
-                        jobs={**live.jobs, **again.jobs}, models={**live.models, **again.models},
-                        fetched_at=again.fetched_at, request_count=live.request_count + again.request_count)
+    tracked = lock.resources if lock is not None else {}
+    gone = {a for a in desired.jobs if a in tracked and tracked[a].remote_id not in live.jobs}
+    if gone and lock is not None:
+        view = lock.model_copy(update={"resources": {a: r for a, r in tracked.items() if a not in gone}})
+        again = fetch_snapshot(client, lock=view, wanted=wanted)
+        live = LiveSnapshot(endpoint=live.endpoint, files={**live.files, **again.files},
+                            jobs={**live.jobs, **again.jobs}, models={**live.models, **again.models},
+                            fetched_at=again.fetched_at, request_count=live.request_count + again.request_count)
+    # best_of ranks a sweep by its checkpoints: only those jobs get a detailed GET.
+    sweep_jobs = {a for m in desired.models.values() if m.best_of is not None for a in m.best_of.candidates}
+    return with_job_details(client, live, {tracked[a].remote_id for a in sweep_jobs if a in tracked})
 
 
 def waiting_job(change: Change, plan: Plan) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from ftops.client.inference_models import ChatCompletion, Classification
 from ftops.client.models import RemoteFile, RemoteJob, RemoteModel
 from ftops.state.model import Intent, LockedResource, LockFile
 
@@ -41,6 +42,12 @@ class ApiClient(Protocol):
     def archive_model(self, model_id: str) -> Any: ...
     def unarchive_model(self, model_id: str) -> Any: ...
     def delete_model(self, model_id: str) -> Any: ...
+
+    # Model calls: a Model's gate evaluates its candidate (and the current model) before promotion.
+    def chat(self, model: str, messages: list[dict[str, Any]], *, max_tokens: int | None = None,
+             temperature: float | None = None) -> ChatCompletion: ...
+    def classify(self, model: str, texts: list[str]) -> Classification: ...
+    def classify_chat(self, model: str, conversations: list[list[dict[str, Any]]]) -> Classification: ...
 
 
 class Store(Protocol):

@@ -20,6 +20,7 @@ from ftops.apply.steps_base import (
     record_job,
 )
 from ftops.apply.steps_files import adopt_file, upload
+from ftops.apply.steps_gate import gate
 from ftops.apply.steps_jobs import adopt_job, cancel, create, past_validated, replace, start
 from ftops.apply.steps_models import adopt_model, archive, unarchive, update
 from ftops.apply.steps_moves import move
@@ -86,7 +87,8 @@ _HANDLERS: dict[Action, Step] = {
     Action.FORGET: forget,
     Action.ADOPT: adopt,
     Action.MOVE: move,
+    Action.GATE: gate,
 }
 
 # Steps that need their job's fine-tuned model id (they may be deferred until the job finishes).
-MODEL_ACTIONS = frozenset({Action.UPDATE, Action.ARCHIVE, Action.UNARCHIVE, Action.ADOPT})
+MODEL_ACTIONS = frozenset({Action.UPDATE, Action.ARCHIVE, Action.UNARCHIVE, Action.ADOPT, Action.GATE})

@@ -146,6 +146,12 @@ def record_job(store: Store, address: str, job: RemoteJob) -> None:
     attributes = dict(locked.attributes)
     if job.checkpoints is not None and len(job.checkpoints) != int(attributes.get("checkpoints", 0) or 0):
         attributes["checkpoints"] = len(job.checkpoints)
+        # The final losses, so `ftops status` shows them without a detailed GET per job.
+        last = max(job.checkpoints, key=lambda c: c.step_number).metrics if job.checkpoints else {}
+        for key in ("train_loss", "valid_loss"):
+            value = last.get(key)
+            if isinstance(value, float):
+                attributes[key] = round(value, 6)
         changes["attributes"] = attributes
     same = locked.status == changes["status"] and locked.fine_tuned_model == changes["fine_tuned_model"]
     if same and "attributes" not in changes:

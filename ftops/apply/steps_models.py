@@ -67,6 +67,9 @@ def _put_model(ctx: StepContext, change: Change, model_id: str, *, archived: boo
     locked = ctx.store.lock.resources.get(change.address)
     same = locked is not None and locked.remote_id == model_id
     attributes = dict(locked.attributes) if same and locked is not None else {}
+    job_gate = _job_gate(ctx, change, model_id)
+    if job_gate is not None:  # the verdict that let this model in travels with it
+        attributes["gate"] = job_gate
     after = change.after or {}
     attributes.update({k: after[k] for k in ("job", "on_remove") if after.get(k) is not None})
     attributes.update(fields or {})
@@ -84,6 +87,13 @@ def _put_model(ctx: StepContext, change: Change, model_id: str, *, archived: boo
             attributes={k: v for k, v in attributes.items() if v is not None},
         ),
     )
+
+
+def _job_gate(ctx: StepContext, change: Change, model_id: str) -> dict[str, Any] | None:
+    job_address = _job_address(change)
+    job_lock = ctx.store.lock.resources.get(job_address) if job_address else None
+    record = job_lock.attributes.get("gate") if job_lock is not None else None
+    return record if isinstance(record, dict) and record.get("candidate") == model_id else None
 
 
 def update(ctx: StepContext, change: Change) -> str:

@@ -33,6 +33,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "ftops.cli.apply_cmds:apply_cmd",
         "Make the fine-tuning resources match the manifests (or apply a saved plan).",
     ),
+    "chat": LazyCommand(
+        "ftops.cli.eval_cmds:chat_cmd",
+        "Ask a model (id, model.NAME or job.NAME) one PROMPT, or every conversation of a JSONL --file.",
+    ),
     "compare-plans": LazyCommand(
         "ftops.cli.review_cmds:compare_plans_cmd",
         "Exit 0 when FRESH makes the same changes at the same cost as REVIEWED (two `ftops plan -o` files).",
@@ -40,6 +44,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "data": LazyCommand(
         "ftops.cli.data:data_group",
         "Validate, inspect, repair and split JSONL training data.",
+    ),
+    "eval": LazyCommand(
+        "ftops.cli.eval_cmds:eval_cmd",
+        "Score models (ids, model.NAME or job.NAME) on an evaluation set; --compare A B for an A/B table.",
     ),
     "force-unlock": LazyCommand(
         "ftops.cli.state_cmds:force_unlock_cmd",
@@ -56,6 +64,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "jobs": LazyCommand(
         "ftops.cli.ops:jobs_cmd",
         "Jobs dashboard: counts by status and the latest jobs with model, status, cost and error.",
+    ),
+    "metrics": LazyCommand(
+        "ftops.cli.metrics_cmds:metrics_cmd",
+        "Train/validation loss and accuracy per checkpoint, cost and duration of jobs (job.X, job.sweep-*, ids).",
     ),
     "models": LazyCommand(
         "ftops.cli.ops:models_cmd",
@@ -79,7 +91,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "show": LazyCommand(
         "ftops.cli.show_cmds:show_cmd",
-        "Show a saved plan (from `ftops plan -o FILE`) without touching the API or the lock.",
+        "Show a saved plan (from `ftops plan -o FILE`), or one tracked job in depth (job.X, model.X).",
     ),
     "state": LazyCommand(
         "ftops.cli.state_cmds:state_group",

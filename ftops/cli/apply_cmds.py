@@ -238,12 +238,16 @@ def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> 
 @pass_settings
 def status_cmd(settings: Settings, fmt: str) -> None:
     """Every tracked resource with its live status (one snapshot of list calls)."""
-    from ftops.live import Wanted, fetch_snapshot
+    from ftops.apply.status import needs_details
+    from ftops.live import Wanted, fetch_snapshot, with_job_details
 
     echo: Callable[[str], None] = (lambda s: click.echo(s, err=True)) if fmt == "json" else click.echo
     with open_session(settings, echo=echo) as session:
         lock = read_state(settings.backend, settings.lock_path)
-        rows = status_rows(lock, fetch_snapshot(session.client, lock=lock, wanted=Wanted())) if lock else []
+        live = fetch_snapshot(session.client, lock=lock, wanted=Wanted()) if lock else None
+        if live is not None:  # final losses the lock has not recorded: one GET per such finished job
+            live = with_job_details(session.client, live, needs_details(lock, live))
+        rows = status_rows(lock, live) if lock and live else []
     if fmt == "json":
         payload: dict[str, Any] = {"format_version": "1.0", "endpoint": settings.endpoint_identity,
                                    "resources": [r.as_json() for r in rows]}

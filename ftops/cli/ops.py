@@ -109,7 +109,9 @@ def jobs_cmd(ctx: click.Context, limit: int, fmt: str, settings: Settings) -> No
         # Details (events, checkpoints) of failed jobs give their error; of stopped ones, how much they trained.
         stopped = {"FAILED", "FAILED_VALIDATION", "CANCELLED", "CANCELLATION_REQUESTED"}
         failed = [j.id for j in latest if j.status in stopped][:_MAX_ERROR_LOOKUPS]
-        detailed = {job_id: session.client.get_job(job_id) for job_id in failed}
+        # Final losses need the detailed answer: one GET per finished job shown (at most --limit of them).
+        finished = [j.id for j in latest if j.status == "SUCCESS"]
+        detailed = {job_id: session.client.get_job(job_id) for job_id in [*failed, *finished]}
         jobs = [detailed.get(j.id, j) for j in jobs]
         board = jobs_dashboard(jobs, limit=limit, addresses=addresses)
         label = session.endpoint_identity

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from ftops.client._http import HttpSession
 from ftops.client._retry import RetryPolicy
+from ftops.client.inference_models import ChatCompletion, Classification
 from ftops.client.models import BaseModelCard, RemoteFile, RemoteJob, RemoteModel
 from ftops.errors import ApiError
 
@@ -236,3 +237,25 @@ class MistralClient:
     def delete_model(self, model_id: str) -> None:
         self._json("DELETE", f"/v1/models/{_seg(model_id)}")
 
+
+    # -- calling models -------------------------------------------------------------------------------
+    # Not idempotent in the API's sense, but free of side effects: a retried call costs tokens, never state.
+
+    def chat(self, model: str, messages: list[dict[str, Any]], *, max_tokens: int | None = None,
+             temperature: float | None = None) -> ChatCompletion:
+        body: dict[str, Any] = {"model": model, "messages": messages, "stream": False}
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        if temperature is not None:
+            body["temperature"] = temperature
+        data = self._json("POST", "/v1/chat/completions", json=body)
+        return self._parse(ChatCompletion, data, "POST /v1/chat/completions")
+
+    def classify(self, model: str, texts: list[str]) -> Classification:
+        data = self._json("POST", "/v1/classifications", json={"model": model, "input": texts})
+        return self._parse(Classification, data, "POST /v1/classifications")
+
+    def classify_chat(self, model: str, conversations: list[list[dict[str, Any]]]) -> Classification:
+        body = {"model": model, "input": [{"messages": messages} for messages in conversations]}
+        data = self._json("POST", "/v1/chat/classifications", json=body)
+        return self._parse(Classification, data, "POST /v1/chat/classifications")

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
 from ftops import __version__
-from ftops.localapi import files, jobs, models
+from ftops.localapi import files, inference, jobs, models
 from ftops.localapi import responses as out
 from ftops.localapi.config import Context, Problem, ServerConfig
 from ftops.localapi.gate import FaultInjector, Gate
@@ -190,6 +190,21 @@ def create_app(config: ServerConfig) -> LocalApp:
                 **_returns(out.UnarchiveFTModelOut))
     def unarchive_model(model_id: str) -> dict[str, Any]:
         return models.set_archived(ctx, model_id, False)
+
+    # -- calling models (answers are simulated: ftops.localapi.simulated) ----------------------------
+    @api.post("/v1/chat/completions", operation_id="chat_completion_v1_chat_completions_post", tags=["chat"])
+    def chat_completion(body: Annotated[inference.ChatIn, Body()]) -> dict[str, Any]:
+        return inference.chat(ctx, body)
+
+    @api.post("/v1/classifications", operation_id="classifications_v1_classifications_post",
+              tags=["classifiers"])
+    def classifications(body: Annotated[inference.ClassificationIn, Body()]) -> dict[str, Any]:
+        return inference.classify(ctx, body)
+
+    @api.post("/v1/chat/classifications", operation_id="chat_classifications_v1_chat_classifications_post",
+              tags=["classifiers"])
+    def chat_classifications(body: Annotated[inference.ChatClassificationIn, Body()]) -> dict[str, Any]:
+        return inference.classify_chat(ctx, body)
 
     # -- admin (not in the OpenAPI document) -----------------------------------------------------------
     @api.get("/_ftops/health", include_in_schema=False)

@@ -66,6 +66,9 @@ def _ft_row(ctx: Context, db: sqlite3.Connection, model_id: str) -> sqlite3.Row:
     return row
 
 
+ft_row = _ft_row  # the fine-tuned model's row, for the inference routes
+
+
 def retrieve(ctx: Context, model_id: str) -> dict[str, Any]:
     if model_id in FINE_TUNABLE_MODELS:
         return _base_card(model_id)

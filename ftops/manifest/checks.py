@@ -63,13 +63,17 @@ def find_cycles(graph: Mapping[str, Iterable[str]], *, limit: int = 20) -> list[
 def dependency_graph(entries: Iterable[Entry]) -> dict[str, set[str]]:
     """address → addresses it references (jobs → files, models → jobs)."""
     graph: dict[str, set[str]] = {}
+    entries = list(entries)
+    sweeps = _matrix_parents(entries)
     for e in entries:
         r = e.resource
         deps: set[str] = set()
         if isinstance(r, JobResource):
             deps = {f"file.{t.file}" for t in r.spec.training_files} | {f"file.{v}" for v in r.spec.validation_files}
-        elif isinstance(r, ModelResource):
+        elif isinstance(r, ModelResource) and r.spec.job is not None:
             deps = {f"job.{r.spec.job}"}
+        elif isinstance(r, ModelResource) and r.spec.best_of is not None:
+            deps = {f"job.{name}" for name in sweeps.get(r.spec.best_of.sweep, [])}
         graph[e.address] = deps
     return graph
 
@@ -124,7 +128,7 @@ def _check_duplicates(entries: list[Entry]) -> None:
                             ("metadata", "name"), hint=f"names are unique per kind; rename one of the two '{name}'")
 
 
-def _matrix_parents(entries: list[Entry]) -> dict[str, list[str]]:
+def _matrix_parents(entries: Iterable[Entry]) -> dict[str, list[str]]:
     parents: dict[str, list[str]] = {}
     for e in entries:
         parent = e.resource.metadata.annotations.get(MATRIX_OF)
@@ -268,7 +272,7 @@ def _check_models(entries: list[Entry]) -> None:
     by_name: dict[str, Entry] = {}
     for e in entries:
         r = e.resource
-        if not isinstance(r, ModelResource):
+        if not isinstance(r, ModelResource) or r.spec.job is None:
             continue
         if r.spec.job in by_job:
             other = by_job[r.spec.job]

@@ -55,6 +55,10 @@ MOVE_TO_MISSING = "M081"
 MOVE_FROM_DECLARED = "M082"
 MOVE_CHAIN = "M083"
 MOVE_TWICE = "M084"
+# Evaluations, gates and sweeps that choose.
+EVAL_SCORER_PARAMETER = "M090"
+MODEL_JOB_OR_BEST_OF = "M091"
+BEST_OF_NOT_SWEEP = "M092"
 # `ftops validate` on the data files.
 DATASET_TRUNCATED = "M070"
 DATASET_UNREADABLE = "M071"
@@ -67,7 +71,8 @@ CODES: dict[str, tuple[str, str]] = {
     NOT_A_MAPPING: ("A document is not a mapping of keys to values.", "Start it with apiVersion, kind, ..."),
     DUPLICATE_KEY: ("A key appears twice in one mapping (YAML would silently keep the last).", "Remove one."),
     API_VERSION: ("apiVersion is missing or not ftops/v1.", "Write `apiVersion: ftops/v1`."),
-    UNKNOWN_KIND: ("kind is missing or not File, FineTuningJob, Model or Moved.", "Use one of the four kinds."),
+    UNKNOWN_KIND: ("kind is missing or not File, FineTuningJob, Model, Evaluation or Moved.",
+                   "Use one of the five kinds."),
     MISSING_NAME: ("metadata.name is missing.", "Give every resource a name; references use it."),
     BAD_NAME: ("metadata.name breaks the naming rule.", "Lowercase letters, digits, '.', '_', '-'; ≤ 63."),
     UNKNOWN_FIELD: ("A field that the kind does not have (often a typo).", "Use the suggested field name."),
@@ -104,6 +109,10 @@ CODES: dict[str, tuple[str, str]] = {
     MOVE_FROM_DECLARED: ("A Moved declaration's `from` is still declared.", "Rename the resource, or drop the Moved."),
     MOVE_CHAIN: ("Moved declarations chain or loop (a → b, b → c).", "Move straight to the final name: a → c."),
     MOVE_TWICE: ("Two Moved declarations share a `from` or a `to`.", "Keep one Moved per old and per new name."),
+    EVAL_SCORER_PARAMETER: ("An Evaluation's scorer lacks its parameter (regex: pattern, json_schema: schema) or "
+                            "has an invalid one.", "Add the parameter the scorer needs, or pick another scorer."),
+    MODEL_JOB_OR_BEST_OF: ("A Model sets both `job` and `best_of`, or neither.", "Set exactly one of them."),
+    BEST_OF_NOT_SWEEP: ("best_of.sweep names no FineTuningJob with a `matrix`.", "Name a matrix job (the sweep)."),
     DATASET_TRUNCATED: ("More dataset errors than shown.", "Run `ftops data validate PATH` for all of them."),
     DATASET_UNREADABLE: ("A File's dataset cannot be read.", "Check the file's permissions."),
 }

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 
 from ftops.addresses import MANIFEST_KINDS
-from ftops.manifest.schema import MovedResource, Resource
+from ftops.manifest.schema import EvaluationResource, MovedResource, Resource
 
 
 def canonical_json(resources: Iterable[Resource]) -> str:
@@ -26,10 +26,16 @@ def canonical_json(resources: Iterable[Resource]) -> str:
     return json.dumps([doc for _, doc in docs], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def compute_digest(resources: Iterable[Resource], moves: Iterable[MovedResource] = ()) -> str:
-    """Moved declarations count too (they change the plan); without any, the digest is what it always was."""
+def compute_digest(resources: Iterable[Resource], moves: Iterable[MovedResource] = (),
+                   evaluations: Iterable[EvaluationResource] = ()) -> str:
+    """Moved and Evaluation declarations count too (they change the plan); without any, the digest is what it
+    always was."""
     text = canonical_json(resources)
     declared = sorted(json.dumps(m.spec.model_dump(mode="json", by_alias=True), sort_keys=True) for m in moves)
     if declared:
         text += "\n" + "\n".join(declared)
+    gates = sorted(json.dumps([e.metadata.name, e.spec.model_dump(mode="json", by_alias=True, exclude_unset=True)],
+                              sort_keys=True) for e in evaluations)
+    if gates:
+        text += "\n" + "\n".join(gates)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -16,7 +16,9 @@ from pydantic_core import PydanticUndefined
 
 from ftops.manifest.codes import CODES
 from ftops.manifest.schema import (
+    BestOf,
     ClassifierTarget,
+    EvaluationSpec,
     FileSpec,
     Hyperparameters,
     JobSpec,
@@ -35,7 +37,13 @@ _SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("hyperparameters", Hyperparameters, "Only the hyperparameters you set are sent to the API and compared."),
     ("integrations[]", WandbIntegration, "Weights & Biases logging; the key is read from an environment variable."),
     ("classifier_targets[]", ClassifierTarget, "Classifier jobs only."),
-    ("Model spec", ModelSpec, "`kind: Model` — the fine-tuned model a job produces."),
+    ("Model spec", ModelSpec, "`kind: Model` — the fine-tuned model a job produces (or the best job of a sweep), "
+     "optionally promoted only through a gate."),
+    ("best_of", BestOf, "A Model that follows the best finished job of a `matrix` sweep; the plan shows the ranking."),
+    ("Evaluation spec", EvaluationSpec, "`kind: Evaluation` — an evaluation set and its thresholds. A Model with "
+     "`gate: <name>` is named/promoted (and the previous model archived) only when its new model passes: a smoke "
+     "chat answers, the score reaches `min_score`, the final validation loss is at most `max_valid_loss`, and "
+     "(with `not_worse`) it scores no lower than the current model on the same cases. See docs/evaluation.md."),
     ("Moved spec", MovedSpec, "`kind: Moved` — a rename (like Terraform's `moved` block): what the lock tracks at "
      "`from` is tracked at `to`, with no new upload or job. A job's `suffix` defaults to its name, so keep "
      "`suffix: <old name>` in a renamed job that had none, or the new suffix plans a replacement. Keep the "
@@ -49,8 +57,9 @@ Manifests are YAML files (`*.yaml`, `*.yml`) with one or more documents separate
 and `ftops plan` read every manifest under `manifests/` (or the `manifests` setting in `ftops.toml`, or the
 paths you pass), recursively, in sorted order; hidden files and folders are skipped. References between
 resources use `metadata.name`: a job's `training_files[].file` and `validation_files[]` name Files, a Model's
-`job` names a FineTuningJob. Add `# yaml-language-server: $schema=<path>/docs/ftops.schema.json` at the top of a
-file for completion and checking in editors (`ftops schema` prints the schema).
+`job` names a FineTuningJob (or its `best_of.sweep` a `matrix` job) and its `gate` an Evaluation. Add
+`# yaml-language-server: $schema=<path>/docs/ftops.schema.json` at the top of a file for completion and
+checking in editors (`ftops schema` prints the schema).
 
 ```yaml
 apiVersion: ftops/v1

@@ -14,11 +14,18 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from ftops.manifest.schema import Document, FileResource, JobResource, ModelResource, MovedResource
+from ftops.manifest.schema import (
+    Document,
+    EvaluationResource,
+    FileResource,
+    JobResource,
+    ModelResource,
+    MovedResource,
+)
 
 SCHEMA_ID = "https://ftops.dev/schemas/ftops-v1.schema.json"
 KIND_MODELS: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource,
-                                           "Moved": MovedResource}
+                                           "Evaluation": EvaluationResource, "Moved": MovedResource}
 
 
 def _strip_location(schema: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +43,7 @@ def manifest_schema(kind: str | None = None) -> dict[str, Any]:
     if kind is None:
         adapter: TypeAdapter[Any] = TypeAdapter(Annotated[Document, Field(discriminator="kind")])
         body = adapter.json_schema()
-        title = "ftops manifest document (File, FineTuningJob, Model or Moved)"
+        title = "ftops manifest document (File, FineTuningJob, Model, Evaluation or Moved)"
     else:
         body = KIND_MODELS[kind].model_json_schema()
         title = f"ftops {kind} manifest document"

@@ -26,18 +26,26 @@ from ftops.manifest._pydantic import report_validation_errors
 from ftops.manifest._report import Collector, Source, did_you_mean, dotted, excerpt
 from ftops.manifest.checks import Entry, check_all
 from ftops.manifest.digest import compute_digest
+from ftops.manifest.evaluations import EvaluationEntry, check_evaluations
 from ftops.manifest.matrix import expand
 from ftops.manifest.model import Manifest
 from ftops.manifest.moves import MoveEntry, check_moves
-from ftops.manifest.schema import API_VERSION, FileResource, JobResource, ModelResource, MovedResource
+from ftops.manifest.schema import (
+    API_VERSION,
+    EvaluationResource,
+    FileResource,
+    JobResource,
+    ModelResource,
+    MovedResource,
+)
 from ftops.manifest.schema import Document as ResourceDocument
 from ftops.manifest.yamlnodes import Document, Pos, YamlLimitError, YamlSyntaxError, iter_documents, unpack
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 _CLASSES: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource,
-                                        "Moved": MovedResource}
+                                        "Evaluation": EvaluationResource, "Moved": MovedResource}
 _KIND_ALIASES = {"job": "FineTuningJob", "finetuningjob": "FineTuningJob", "fine-tuning-job": "FineTuningJob",
-                 "dataset": "File", "finetunedmodel": "Model"}
+                 "dataset": "File", "finetunedmodel": "Model", "eval": "Evaluation", "gate": "Evaluation"}
 
 
 def _shown_path(path: Path, root: Path) -> str:
@@ -143,6 +151,8 @@ def _address(data: dict[str, Any]) -> str | None:
     name = meta.get("name") if isinstance(meta, dict) else None
     if isinstance(kind, str) and kind in MANIFEST_KINDS and isinstance(name, str):
         return f"{MANIFEST_KINDS[kind]}.{name}"
+    if kind == "Evaluation" and isinstance(name, str):
+        return f"evaluation.{name}"  # not a lock address: only for messages and references
     return None
 
 
@@ -182,7 +192,7 @@ def _parse_document(doc: Document, shown: str, collector: Collector) -> Resource
         return None
     collector.broken.discard(str(source.address))
     located = resource.model_copy(update={"location": Location(shown, doc.start.line, doc.start.column)})
-    assert isinstance(located, (FileResource, JobResource, ModelResource, MovedResource))
+    assert isinstance(located, (FileResource, JobResource, ModelResource, EvaluationResource, MovedResource))
     return located
 
 
@@ -234,6 +244,7 @@ def _load(paths: Sequence[str | Path], *, root: Path) -> Manifest:
     collector = Collector()
     entries: list[Entry] = []
     moves: list[MoveEntry] = []
+    evaluations: list[EvaluationEntry] = []
     document_count = 0
     for path in discover(paths, root=root, collector=collector):
         shown = _shown_path(path, root)
@@ -250,6 +261,10 @@ def _load(paths: Sequence[str | Path], *, root: Path) -> Manifest:
                     continue
                 if isinstance(resource, MovedResource):
                     moves.append(MoveEntry(resource, Source(shown, doc, None, collector)))
+                    continue
+                if isinstance(resource, EvaluationResource):
+                    where = Source(shown, doc, f"evaluation.{resource.metadata.name}", collector)
+                    evaluations.append(EvaluationEntry(resource, where, path.parent))
                     continue
                 # Matrix jobs share their document's Source: a problem in it is reported once, at job.<name>.
                 source = Source(shown, doc, f"{MANIFEST_KINDS[resource.kind]}.{resource.metadata.name}", collector)
@@ -270,9 +285,11 @@ def _load(paths: Sequence[str | Path], *, root: Path) -> Manifest:
                      hint="add File, FineTuningJob and Model documents (see `ftops schema` or examples/manifests)")
     check_all(entries, root=root, broken=collector.broken, sources=collector.sources)
     check_moves(moves, entries, broken=collector.broken)
+    check_evaluations(evaluations, entries, root=root, broken=collector.broken)
     if collector.diagnostics:
         raise ManifestError(collector.diagnostics)
     resources = tuple(e.resource for e in entries)
     moved = tuple(m.resource for m in moves)
-    return Manifest(root=root, resources=resources, digest=compute_digest(resources, moved),
-                    field_locations=_FieldLocations(entries), moves=moved)
+    declared = tuple(e.resource for e in evaluations)
+    return Manifest(root=root, resources=resources, digest=compute_digest(resources, moved, declared),
+                    field_locations=_FieldLocations(entries), moves=moved, evaluations=declared)

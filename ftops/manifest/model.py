@@ -8,7 +8,14 @@ from pathlib import Path
 
 from ftops.addresses import MANIFEST_KINDS, Address
 from ftops.errors import Location
-from ftops.manifest.schema import FileResource, JobResource, ModelResource, MovedResource, Resource
+from ftops.manifest.schema import (
+    EvaluationResource,
+    FileResource,
+    JobResource,
+    ModelResource,
+    MovedResource,
+    Resource,
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +26,7 @@ class Manifest:
     # address → dotted field path ("spec.path", "spec.training_files[0].file") → where it is written.
     field_locations: Mapping[str, Mapping[str, Location]] = field(default_factory=dict, compare=False, repr=False)
     moves: tuple[MovedResource, ...] = ()  # Moved declarations (renames), checked by ftops.manifest.moves
+    evaluations: tuple[EvaluationResource, ...] = ()  # Evaluation sets (gates), checked by manifest.evaluations
 
     def address_of(self, resource: Resource) -> Address:
         return Address(MANIFEST_KINDS[resource.kind], resource.metadata.name)
@@ -34,6 +42,11 @@ class Manifest:
     @property
     def models(self) -> dict[str, ModelResource]:
         return {r.metadata.name: r for r in self.resources if isinstance(r, ModelResource)}
+
+    def evaluation_path(self, evaluation: EvaluationResource) -> Path:
+        """Absolute path of an Evaluation's set: ``spec.path`` is relative to the manifest file that names it."""
+        manifest_file = Path(evaluation.location.file) if evaluation.location else Path("manifest.yaml")
+        return (self.root / manifest_file).parent.joinpath(evaluation.spec.path).resolve()
 
     def location_of(self, address: Address | str, field_path: str | None = None) -> Location | None:
         """Where a resource (or one of its fields, e.g. ``spec.path``) is written, for error messages."""

@@ -1,4 +1,4 @@
-"""Pydantic schema of the manifest kinds (``File``, ``FineTuningJob``, ``Model``, and ``Moved`` declarations).
+"""Pydantic schema of the manifest kinds (``File``, ``FineTuningJob``, ``Model``, ``Evaluation``, ``Moved``).
 
 Spec field names follow the Mistral API (snake_case) so users can copy from its docs. Unknown fields are
 errors (``extra="forbid"``). Secrets are never values here: integrations name an environment variable.
@@ -127,6 +127,13 @@ class JobSpec(_Strict):
     on_remove: Literal["cancel", "forget"] = Field(
         "cancel", description="When the job leaves the manifests: cancel it if still active, or just forget it."
     )
+    data_version: Literal["latest", "pinned"] = Field(
+        "latest",
+        description=(
+            "latest: editing a File's data replaces this job (a new paid job on the new version); pinned: once "
+            "created, the job stays on the version it trained on (its upload is kept while it is pinned)."
+        ),
+    )
     matrix: dict[str, list[Any]] | None = Field(
         None,
         description=(
@@ -140,10 +147,27 @@ class JobSpec(_Strict):
     )
 
 
+class BestOf(_Strict):
+    """Follow the best finished job of a matrix sweep, ranked by a metric of its last checkpoint."""
+
+    sweep: str = Field(description="metadata.name of a FineTuningJob with a `matrix` (the sweep).")
+    by: Literal["valid_loss", "train_loss", "valid_mean_token_accuracy"] = Field(
+        "valid_loss", description="Metric of the last checkpoint: lowest loss, or highest token accuracy."
+    )
+
+
 class ModelSpec(_Strict):
     """The fine-tuned model a job produces: its display name, description and archive state."""
 
-    job: str = Field(description="metadata.name of the FineTuningJob whose fine-tuned model this is")
+    job: str | None = Field(
+        None, description="metadata.name of the FineTuningJob whose fine-tuned model this is (or best_of)."
+    )
+    best_of: BestOf | None = Field(
+        None, description="Instead of job: the best job of a sweep, chosen once all its jobs have finished."
+    )
+    gate: str | None = Field(
+        None, description="metadata.name of an Evaluation the candidate must pass before it is named/promoted."
+    )
     name: str | None = Field(None, description="Display name of the fine-tuned model.")
     description: str | None = Field(None, description="Description of the fine-tuned model.")
     archived: bool = Field(False, description="Keep the model archived (true) or active (false).")
@@ -164,6 +188,36 @@ class MovedSpec(_Strict):
     to: str = Field(
         pattern=ADDRESS_PATTERN, description="The new address of the same kind (e.g. job.support); declared."
     )
+
+
+SCORER_NAMES = ("exact", "contains", "regex", "json_schema", "classifier_accuracy")
+DEFAULT_SMOKE_PROMPT = "Hello! Please answer briefly: are you working?"
+
+
+class EvaluationSpec(_Strict):
+    """An evaluation set and how to score it; a Model's ``gate`` runs it before promoting a new model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    path: str = Field(description="JSONL evaluation set, relative to the manifest file; inside the project.")
+    scorer: Literal["exact", "contains", "regex", "json_schema", "classifier_accuracy"] = Field(
+        "exact", description="How an answer is scored (0..1 per case; the score is the mean)."
+    )
+    pattern: str | None = Field(None, description="regex scorer: the pattern an answer must match.")
+    value: str | None = Field(None, description="contains scorer: a fixed text instead of each expected answer.")
+    schema_: dict[str, Any] | None = Field(
+        None, alias="schema", description="json_schema scorer: the JSON Schema every answer must satisfy."
+    )
+    min_score: float = Field(0.0, ge=0, le=1, description="The candidate must score at least this (0..1).")
+    max_valid_loss: float | None = Field(
+        None, gt=0, description="The job's final validation loss must be at most this (needs validation_files)."
+    )
+    not_worse: bool = Field(True, description="The candidate must score no lower than the current model (A/B).")
+    smoke_prompt: str | None = Field(
+        DEFAULT_SMOKE_PROMPT, description="A short chat that must get an answer first (null: no smoke test)."
+    )
+    max_tokens: int = Field(256, ge=1, description="Answer length limit per case.")
+    parallelism: int = Field(8, ge=1, le=64, description="Calls in flight at once (1..64).")
 
 
 class _Resource(_Strict):
@@ -194,6 +248,13 @@ class ModelResource(_Resource):
     spec: ModelSpec = Field(description="Which job's model, and its name, description and archive state.")
 
 
+class EvaluationResource(_Resource):
+    """An evaluation set with its scorer and thresholds: run by ``ftops eval`` and as a Model's gate."""
+
+    kind: Literal["Evaluation"] = Field(description="Evaluation: an evaluation set and its thresholds.")
+    spec: EvaluationSpec = Field(description="The set, the scorer and the thresholds a candidate must pass.")
+
+
 class MovedResource(_Resource):
     """A declared rename, like Terraform's ``moved`` block: keep it until every lock has applied it."""
 
@@ -202,4 +263,4 @@ class MovedResource(_Resource):
 
 
 Resource = FileResource | JobResource | ModelResource
-Document = Resource | MovedResource  # every kind a manifest document may have
+Document = Resource | EvaluationResource | MovedResource  # every kind a manifest document may have

@@ -19,6 +19,7 @@ from ftops.desired import DesiredJob
 from ftops.jobspec import Difference, differences, matches, view_of_record, view_of_remote
 from ftops.plan._context import PlanContext
 from ftops.plan._files import sync_on_remove
+from ftops.plan._versions import annotate_versions, pinned_version
 from ftops.plan.cost import estimate_cost, job_cost
 from ftops.plan.model import Action, FieldChange, Reason
 from ftops.state.model import LockedResource
@@ -27,11 +28,13 @@ ON_REMOVE_DEFAULT = "cancel"
 
 
 def plan_jobs(ctx: PlanContext) -> None:
+    stays: dict[str, DesiredJob] = {}
     for address in ctx.desired.order:
         if address in ctx.desired.jobs:
-            _plan_job(ctx, ctx.desired.jobs[address])
+            _plan_job(ctx, ctx.desired.jobs[address], stays)
     for address, entry in ctx.removed("job"):
         _plan_removed(ctx, address, entry)
+    annotate_versions(ctx, stays)
 
 
 def job_after(job: DesiredJob) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def job_after(job: DesiredJob) -> dict[str, Any]:
     }
 
 
-def _plan_job(ctx: PlanContext, job: DesiredJob) -> None:
+def _plan_job(ctx: PlanContext, job: DesiredJob, stays: dict[str, DesiredJob]) -> None:
     entry = ctx.lock(job.address)
     remote = ctx.live.jobs.get(entry.remote_id) if entry is not None else None
     if entry is not None and remote is None:
@@ -56,6 +59,9 @@ def _plan_job(ctx: PlanContext, job: DesiredJob) -> None:
         _plan_new(ctx, job, entry)
         return
     _observe(ctx, job.address, entry, remote)
+    pinned = pinned_version(job, entry) if entry.fingerprint != job.fingerprint else None
+    if pinned is not None and job.address not in ctx.replace:
+        job = stays[job.address] = pinned  # only the data changed: the job stays on its version
     if job.address in ctx.replace or (entry.fingerprint != job.fingerprint and job.state != "cancelled"):
         _plan_replace(ctx, job, entry, remote)
         return

@@ -15,6 +15,7 @@ from ftops.client.models import JobStatus, RemoteModel
 from ftops.desired import DesiredModel
 from ftops.plan._context import PlanContext
 from ftops.plan._files import sync_on_remove
+from ftops.plan._gates import annotate_ranking, choose_best, gate_verdict, plan_gate
 from ftops.plan.model import Action, FieldChange, Reason
 from ftops.state.model import LockedResource
 
@@ -29,8 +30,17 @@ def _no_model(status: str | None) -> bool:
 
 def plan_models(ctx: PlanContext) -> None:
     for address in ctx.desired.order:
-        if address in ctx.desired.models:
-            _plan_model(ctx, ctx.desired.models[address])
+        if address not in ctx.desired.models:
+            continue
+        m = ctx.desired.models[address]
+        if m.best_of is None:
+            _plan_model(ctx, m)
+            continue
+        chosen = choose_best(ctx, m)
+        if chosen is not None:
+            start = len(ctx.changes)
+            _plan_model(ctx, chosen[0])
+            annotate_ranking(ctx, start, *chosen)
     for address, entry in ctx.removed("model"):
         _plan_removed(ctx, address, entry)
 
@@ -63,6 +73,18 @@ def _plan_model(ctx: PlanContext, m: DesiredModel) -> None:
     # The tracked model came from an earlier job: supersede it once the current job is a different one.
     superseded = target is not None or old is None or old.job is None or old.job != job_id
     promoting = entry is not None and old is not None and target != entry.remote_id and superseded
+    job = ctx.desired.jobs.get(m.job)
+    never = target is None and (_no_model(status) or (job is not None and job.state != "started"))
+    new_model = target is None or entry is None or entry.remote_id != target
+    if m.gate is not None and new_model and not never:
+        verdict = gate_verdict(ctx, m, target)
+        if verdict == "blocked":  # the problem says why and how to unblock; the current model stays managed
+            current = ctx.live.models.get(entry.remote_id) if entry is not None else None
+            if current is not None:
+                _plan_fields(ctx, m, current, entry)
+            return
+        if verdict == "run":
+            plan_gate(ctx, m, target, entry.remote_id if entry is not None else None)
     if target is None:
         _plan_pending(ctx, m, status, promoting=entry is not None)
     elif (live := ctx.live.models.get(target)) is not None:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ftops.evals.config import GateConfig
 from ftops.jobspec import JobSpec
 
 # 1.1: changes carry a typed ``reason`` and jobs their typed ``job_spec``; plans list ``problems``.
@@ -32,6 +33,7 @@ class Action(str, Enum):
     FORGET = "forget"  # drop from the lock, leave the remote object alone
     ADOPT = "adopt"  # record an existing matching remote object in the lock (no API write)
     MOVE = "move"  # → a declared rename: the lock tracks the object at a new address (no API call, no cost)
+    GATE = "gate"  # ? model: evaluate the candidate model before it is named/promoted (fails: nothing promoted)
     NOOP = "no-op"
 
 
@@ -50,6 +52,7 @@ class Reason(str, Enum):
     ON_REMOVE = "on-remove"  # only the recorded on_remove changes (lock write)
     REMOVED = "removed"  # left the manifests: cancel/delete/archive/forget per on_remove
     MOVED = "moved"  # a Moved declaration: the lock records the object at its new address
+    GATE = "gate"  # a Model's gate: its Evaluation runs on the candidate before promotion
 
 
 class FieldChange(BaseModel):
@@ -97,6 +100,8 @@ class Change(BaseModel):
     reason: Reason | None = None
     # Jobs to create or adopt: the typed spec apply sends and compares (files by address + content hash).
     job_spec: JobSpec | None = None
+    # GATE changes: the Evaluation (set by path + content hash, scorer, thresholds) the candidate must pass.
+    gate: GateConfig | None = None
 
 
 class Observation(BaseModel):

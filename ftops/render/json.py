@@ -36,6 +36,7 @@ def _change(change: Change) -> dict[str, Any]:
         "replaced_remote_id": change.replaced_remote_id,
         "old_job_disposition": change.old_job_disposition,
         "reason": change.reason.value if change.reason is not None else None,
+        "gate": change.gate.model_dump(mode="json") | {"digest": change.gate.digest} if change.gate else None,
     }
 
 

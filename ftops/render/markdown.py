@@ -9,7 +9,8 @@ objects changed outside ftops, a table of the changes with their cost, and the f
 from __future__ import annotations
 
 from ftops.plan.model import Action, Change, Plan
-from ftops.render.text import NO_CHANGES, SYMBOLS, money, render_text, summary_line
+from ftops.render.curves import mermaid_xychart
+from ftops.render.text import NO_CHANGES, SYMBOLS, money, ranking_lines, render_text, summary_line
 
 MARKER = "<!-- ftops-plan -->"
 # GitHub rejects comments above 65,536 characters; keep room for the table and the marker.
@@ -28,6 +29,25 @@ def _cost_cell(change: Change) -> str:
     if change.action is not Action.START:
         return f"({amount} once started)"
     return f"{amount} ({'API quote' if change.cost.source == 'api' else 'estimate'})"
+
+
+def _sweep_charts(plan: Plan) -> list[str]:
+    """For a best_of Model: the ranking that chose its job and a Mermaid chart of the sweep's curves."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for c in plan.changes:
+        after = c.after or {}
+        if c.address in seen or not after.get("ranking"):
+            continue
+        seen.add(c.address)
+        ranking = ranking_lines(c)
+        lines += [f"**`{c.address}`** {ranking[0]}", ""] + [f"{row.strip()}  " for row in ranking[1:]] + [""]
+        curves = after.get("curves") or {}
+        series = {str(label): [(int(p[0]), float(p[1])) for p in points] for label, points in curves.items()}
+        chart = mermaid_xychart(series, title=f"sweep {after.get('sweep')}", metric=str(after.get("by")))
+        if chart:
+            lines += [chart, ""]
+    return lines
 
 
 def render_markdown(plan: Plan) -> str:
@@ -55,6 +75,7 @@ def render_markdown(plan: Plan) -> str:
             lines.append(f"| `{SYMBOLS[c.action]}` | `{c.address}` | {c.action.value} | {_cell(why)} | "
                          f"{_cost_cell(c)} |")
         lines.append("")
+        lines += _sweep_charts(plan)
         if plan.total_cost() > 0:
             lines += [f"**Estimated training cost of this plan: {money(plan.total_cost())}** (starts only; created "
                       "jobs park in VALIDATED at no cost).", ""]

@@ -2,7 +2,8 @@
 a cost line per job, separate sections for drift and progress, and a one-line footer.
 
 Symbols: ``+`` upload/create, ``=`` adopt, ``▶`` start, ``■`` cancel, ``-/+`` replace, ``~`` update, ``⇣``
-archive, ``⇡`` unarchive, ``-`` delete, ``⊘`` forget, ``→`` moved. Colours come from rich and only on a terminal;
+archive, ``⇡`` unarchive, ``-`` delete, ``⊘`` forget, ``→`` moved, ``?`` gate (an evaluation before promotion).
+Colours come from rich and only on a terminal;
 CI, a pipe or ``--no-color`` get the same text without escape codes (``color=False``).
 """
 
@@ -30,6 +31,7 @@ SYMBOLS: dict[Action, str] = {
     Action.DELETE: "-",
     Action.FORGET: "⊘",
     Action.MOVE: "→",
+    Action.GATE: "?",
     Action.NOOP: " ",
 }
 STYLES: dict[Action, str] = {
@@ -45,6 +47,7 @@ STYLES: dict[Action, str] = {
     Action.DELETE: "red",
     Action.FORGET: "dim",
     Action.MOVE: "cyan",
+    Action.GATE: "blue",
     Action.NOOP: "dim",
 }
 HEADLINES: dict[Action, str] = {
@@ -60,6 +63,7 @@ HEADLINES: dict[Action, str] = {
     Action.DELETE: "will be deleted",
     Action.FORGET: "will be forgotten (removed from the lock; the remote object is left alone)",
     Action.MOVE: "has moved (the lock records it at the new address; no API call, no cost)",
+    Action.GATE: "will be evaluated before promotion (a failed gate promotes nothing)",
     Action.NOOP: "is up to date",
 }
 # Footer order and wording: "Plan: 1 to upload, 2 to create, ..."
@@ -70,6 +74,7 @@ SUMMARY_ORDER: tuple[Action, ...] = (
     Action.CREATE,
     Action.REPLACE,
     Action.START,
+    Action.GATE,
     Action.UPDATE,
     Action.CANCEL,
     Action.ARCHIVE,
@@ -192,6 +197,24 @@ def _body(change: Change) -> list[tuple[str, str]]:
     if change.cost is not None and change.action in (Action.CREATE, Action.START, Action.REPLACE):
         lines.append((f"  {cost_line(change.cost)}", "cyan"))
         lines.extend((f"    {n}", "yellow" if n.startswith("Warning") else "dim") for n in change.cost.notes)
+    if change.gate is not None:
+        gate = change.gate
+        lines.append((f"  evaluation {gate.evaluation}: {gate.path} ({gate.thresholds()})", "blue"))
+    ranking = (change.after or {}).get("ranking")
+    if isinstance(ranking, list) and ranking:
+        lines.extend((f"  {line}", "cyan") for line in ranking_lines(change))
+    return lines
+
+
+def ranking_lines(change: Change) -> list[str]:
+    """A best_of model's sweep ranking (best first), as the plan recorded it in ``after``."""
+    after = change.after or {}
+    rows = [r for r in after.get("ranking") or [] if isinstance(r, list) and len(r) == 2]
+    head = f"ranking of sweep {after.get('sweep')} by {after.get('by')} (last checkpoint):"
+    lines = [head]
+    for i, (address, value) in enumerate(rows, start=1):
+        shown = "no value" if value is None else f"{value:.4f}"
+        lines.append(f"  {i}. {address} {shown}{'  ← chosen' if address == after.get('job') else ''}")
     return lines
 
 

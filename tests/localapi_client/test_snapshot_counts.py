@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ftops.client import MistralClient
-from ftops.live import fetch_snapshot
+from ftops.live import fetch_snapshot, with_job_details
 from ftops.localapi.embedded import EmbeddedServer
 from ftops.state.model import LockedResource, LockFile
 
@@ -90,3 +90,16 @@ def test_since_bounds_the_jobs_list_without_a_lock(client: MistralClient, seeded
     assert seeded.job_ids <= set(everything.jobs)
     later = fetch_snapshot(client, since=max(j.created_at for j in everything.jobs.values()) + 1)
     assert later.jobs == {} and later.request_count == 5 + 1 + 1
+
+
+def test_sweep_details_cost_one_get_per_finished_sweep_job_only(client: MistralClient, seeded: Seeded) -> None:
+    # best_of ranks a sweep by its checkpoints, which only a detailed GET carries: those jobs, and no others.
+    snap = fetch_snapshot(client, lock=seeded.lock)
+    finished = sorted(i for i in seeded.job_ids if snap.jobs[i].status == "SUCCESS")[:3]
+    parked = sorted(i for i in seeded.job_ids if snap.jobs[i].status != "SUCCESS")[:2]
+    detailed = with_job_details(client, snap, [*finished, *parked])
+    assert detailed.request_count - snap.request_count == len(finished) == 3
+    assert all(detailed.jobs[i].checkpoints for i in finished)
+    assert all(detailed.jobs[i].checkpoints is None for i in parked)
+    again = with_job_details(client, detailed, finished)  # already detailed: nothing more to fetch
+    assert again.request_count == detailed.request_count
