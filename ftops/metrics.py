@@ -84,7 +84,7 @@ def job_metrics(job: RemoteJob, *, label: str | None = None) -> JobMetrics:
         fine_tuned_model=job.fine_tuned_model, points=tuple(points),
         cost=job.metadata.cost if job.metadata else None,
         currency=job.metadata.cost_currency if job.metadata else None,
-        duration_seconds=_duration(events),
+        duration_seconds=_duration(events), events=events,
     )
 
 

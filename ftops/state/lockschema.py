@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from ftops.addresses import Address
 from ftops.errors import FtopsError, Location, StateError
+from ftops.state.attributes import attributes_problem
 from ftops.state.model import LOCK_FORMAT_VERSION, MAX_SERIAL, MAX_TIMESTAMP, LockFile, intent_problems, is_uuid
 
 BACKUP_SUFFIX = ".backup"
@@ -127,9 +128,30 @@ def _load_json(text: str, where: str, path: Path) -> dict[str, Any]:
         raise _refuse("the lock file nests lists or objects too deeply to be a lock file", where, path) from None
     if not isinstance(raw, dict):
         raise _refuse(f"the lock file must hold a JSON object, found {type(raw).__name__}", where, path)
+    surrogate = _lone_surrogate_line(text, raw)
+    if surrogate is not None:
+        raise _refuse("the lock file holds an escaped lone surrogate (e.g. \\ud800): not text ftops can write back",
+                      where, path, surrogate)
     if _too_deep(raw):
         raise _refuse(f"the lock file nests lists or objects more than {MAX_DEPTH} deep", where, path)
     return raw
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate_line(text: str, raw: dict[str, Any]) -> int | None:
+    """The line of a ``\\udXXX`` escape that decodes to half a character (JSON allows it; UTF-8 cannot hold it).
+
+    Only a text with such an escape is checked further (a valid pair is fine), so reading stays cheap."""
+    first = _SURROGATE_ESCAPE.search(text)
+    if first is None:
+        return None
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return text.count("\n", 0, first.start()) + 1
+    return None
 
 
 def _check_version(raw: dict[str, Any], text: str, where: str, path: Path) -> None:
@@ -179,6 +201,9 @@ def value_problem(lock: LockFile) -> tuple[str, tuple[int | str, ...]] | None:
     for key, resource in lock.resources.items():
         if not resource.remote_id:
             return f"resources.{key}.remote_id is empty", ("resources", key, "remote_id")
+        wrong = attributes_problem(dict(resource.attributes))
+        if wrong is not None:
+            return f"resources.{key}.{wrong[0]}", ("resources", key, "attributes", *wrong[1])
         if resource.created_at is not None and not 0 <= resource.created_at <= MAX_TIMESTAMP:
             return f"resources.{key}.created_at is out of range", ("resources", key, "created_at")
     for index, intent in enumerate(lock.intents):

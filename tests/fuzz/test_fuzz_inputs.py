@@ -30,11 +30,6 @@ def test_fuzz(arena: Arena, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     stats = Stats()
     run(arena, kind, seed=1, budget_seconds=BUDGET, max_trials=400, stats=stats)
     assert stats.trials.get(kind, 0) >= 5, "the budget allowed too few trials to mean anything"
-    if kind == "lock" and stats.failures:
-        # Strict lock reading (types, ranges, nesting) is issue 15's lock part, built on another branch; until
-        # it lands these are known. The failures are printed so the merge shows whether they are gone.
-        pytest.xfail("known lax-lock findings (strict lock reading lands separately):\n"
-                     + "\n".join(f[:300] for f in stats.failures[:5]))
     assert not stats.failures, "\n".join(stats.failures[:10])
 
 

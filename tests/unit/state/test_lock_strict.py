@@ -188,3 +188,43 @@ def test_todays_locks_still_read(tmp_path: Path) -> None:
     path.write_text(json.dumps(_valid(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     lock = read_lock(path)
     assert lock is not None and lock.serial == 5 and lock.intents[0].marker["want"]["model"] == "open-mistral-7b"
+
+
+def _with_job(attributes: dict[str, object]) -> dict[str, object]:
+    data = _valid()
+    resources = data["resources"]
+    assert isinstance(resources, dict)
+    resources["job.a"] = {"kind": "job", "remote_id": "j-1", "fingerprint": "fp", "attributes": attributes}
+    return data
+
+
+@pytest.mark.parametrize(("attributes", "field"), [
+    ({"cost": "4.00"}, "attributes.cost"),
+    ({"checkpoints": "3"}, "attributes.checkpoints"),
+    ({"fingerprint_input": ["model"]}, "attributes.fingerprint_input"),
+    ({"fingerprint_input": {"model": "m", "training_files": [{"sha256": "a", "weight": "2"}]}},
+     "attributes.fingerprint_input.training_files.0.weight"),
+    ({"fingerprint_input": {"model": "m", "hyperparameters": ["lr"]}}, "attributes.fingerprint_input.hyperparameters"),
+])
+def test_attributes_the_planner_reads_have_their_type(tmp_path: Path, attributes: dict[str, object],
+                                                      field: str) -> None:
+    # Found by the lock fuzzer: these used to fail deep inside planning as an internal error.
+    err = _refused(tmp_path, json.dumps(_with_job(attributes), indent=2))
+    assert f"resources.job.a.{field}" in err.message
+
+
+def test_unknown_attributes_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "ftops.lock"
+    path.write_text(json.dumps(_with_job({"added_by_a_newer_ftops": [1, 2]}), indent=2))
+    lock = read_lock(path)
+    assert lock is not None and lock.resources["job.a"].attributes["added_by_a_newer_ftops"] == [1, 2]
+
+
+def test_an_escaped_lone_surrogate_is_refused_at_its_line(tmp_path: Path) -> None:
+    text = json.dumps(_with_job({"name": "ok"}), indent=2).replace('"ok"', '"\\ud800"')
+    err = _refused(tmp_path, text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "\\ud800" in t)
+    assert "lone surrogate" in err.message and f"ftops.lock:{line}" in err.render()
+    paired = json.dumps(_with_job({"name": "\U0001f600"}), indent=2)  # escaped as a valid pair
+    (tmp_path / "ftops.lock").write_text(paired)
+    assert read_lock(tmp_path / "ftops.lock") is not None
