@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
 from ftops import __version__
-from ftops.localapi import files, jobs, models
+from ftops.localapi import files, jobs, models, together_routes
 from ftops.localapi.config import Context, Problem, ServerConfig
 from ftops.localapi.gate import FaultInjector, Gate
 from ftops.localapi.schemas import ClockAdvance, FaultSettings, JobIn, ModelUpdate
@@ -172,6 +172,8 @@ def create_app(config: ServerConfig) -> LocalApp:
                 operation_id="jobs_api_routes_fine_tuning_unarchive_fine_tuned_model", tags=["models"])
     def unarchive_model(model_id: str) -> dict[str, Any]:
         return models.set_archived(ctx, model_id, False)
+
+    together_routes.register(api, ctx)  # Together's files and fine-tunes under /together
 
     # -- admin (not in the OpenAPI document) -----------------------------------------------------------
     @api.get("/_ftops/health", include_in_schema=False)
