@@ -37,7 +37,9 @@ DEFAULT_LOCK = "ftops.lock"
 LOCAL = "local"
 ENV_ENDPOINT = "FTOPS_ENDPOINT"
 ENV_API_KEY = "MISTRAL_API_KEY"
-_KNOWN_KEYS = ("endpoint", "manifests", "lock")
+_KNOWN_KEYS = ("endpoint", "manifests", "lock", "provider")
+# The variable holding the key of each provider's real service (ftops.providers has the full descriptions).
+PROVIDER_KEY_ENV = {"mistral": ENV_API_KEY, "together": "TOGETHER_API_KEY"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Settings:
     endpoint: str | None = None  # normalised host root; None → the embedded local API
     api_key: SecretStr | None = field(default=None, repr=False)
     config_file: Path | None = None  # the ftops.toml that was read, if any
+    provider: str = "mistral"  # the project's default provider (`provider` in ftops.toml)
 
     @property
     def embedded(self) -> bool:
@@ -64,8 +67,9 @@ class Settings:
         if self.api_key is None:
             raise ConfigError(
                 f"no API key for {self.endpoint}",
-                where=ENV_API_KEY,
-                hint=f"export {ENV_API_KEY}=... (or unset {ENV_ENDPOINT} to use the embedded local API)",
+                where=PROVIDER_KEY_ENV.get(self.provider, ENV_API_KEY),
+                hint=f"export {PROVIDER_KEY_ENV.get(self.provider, ENV_API_KEY)}=... "
+                f"(or unset {ENV_ENDPOINT} to use the embedded local API)",
             )
         return self.api_key.get_secret_value()
 
@@ -101,6 +105,9 @@ def _check_config(data: dict[str, Any], text: str, path: Path) -> None:
             close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(_KNOWN_KEYS)}"
             raise ConfigError(f"unknown key '{key}' in {CONFIG_FILE}", where=where, hint=hint)
+        if key == "provider" and value not in PROVIDER_KEY_ENV:
+            raise ConfigError(f"unknown provider {value!r} in {CONFIG_FILE}", where=where,
+                              hint=f"use one of: {', '.join(PROVIDER_KEY_ENV)}")
         ok = isinstance(value, str) or (
             key == "manifests" and isinstance(value, list) and all(isinstance(v, str) for v in value))
         if not ok:
@@ -110,7 +117,8 @@ def _check_config(data: dict[str, Any], text: str, path: Path) -> None:
 
 
 def _example(key: str) -> str:
-    return {"endpoint": "https://api.mistral.ai", "manifests": DEFAULT_MANIFESTS, "lock": DEFAULT_LOCK}[key]
+    return {"endpoint": "https://api.mistral.ai", "manifests": DEFAULT_MANIFESTS, "lock": DEFAULT_LOCK,
+            "provider": "together"}[key]
 
 
 def normalize_endpoint(value: str, *, where: str) -> str | None:
@@ -169,7 +177,8 @@ def load_settings(
 
     raw_manifests = list(manifests) if manifests else data.get("manifests", DEFAULT_MANIFESTS)
     manifest_list = [raw_manifests] if isinstance(raw_manifests, str) else list(raw_manifests)
-    key = env.get(ENV_API_KEY, "").strip()
+    provider = str(data.get("provider", "mistral"))
+    key = env.get(PROVIDER_KEY_ENV.get(provider, ENV_API_KEY), "").strip()
     return Settings(
         root=base,
         lock_path=base / (lock or data.get("lock", DEFAULT_LOCK)),
@@ -178,4 +187,5 @@ def load_settings(
         endpoint=chosen,
         api_key=SecretStr(key) if key else None,
         config_file=config_path if data or config_path.is_file() else None,
+        provider=provider,
     )

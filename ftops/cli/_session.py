@@ -81,21 +81,24 @@ def open_session(
     retry: RetryPolicy | None = None,
 ) -> Iterator[Session]:
     """Open the API named by ``settings`` (or the embedded local API) and announce it; close on exit."""
+    from ftops.providers import get as get_provider
+
+    provider = get_provider(settings.provider)
     with ExitStack() as stack:
         if settings.endpoint is None:
             state_dir = settings.state_dir / LOCALAPI_DIR
             server = _start_embedded(state_dir)
             stack.callback(server.stop)
-            base_url, api_key = server.url, server.api_key
+            base_url, api_key = server.url + provider.local_root, server.api_key
             label = f"the embedded local API at {base_url}"
             banner = f"Using {label} (state in {_relative(state_dir, settings.root)})"
         else:
             api_key = settings.require_api_key()
             server = None
             base_url = settings.endpoint
-            label = f"the Mistral API at {base_url}"
+            label = f"{provider.label} at {base_url}"
             banner = f"Using {label}"
-        client = stack.enter_context(MistralClient(base_url, api_key, retry=retry, timeout=http_timeout()))
+        client = stack.enter_context(provider.open_client(base_url, api_key, retry=retry, timeout=http_timeout()))
         echo(banner)
         yield Session(client=client, settings=settings, endpoint_label=label, base_url=base_url, server=server)
 

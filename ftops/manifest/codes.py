@@ -52,6 +52,9 @@ MOVE_TO_MISSING = "M081"
 MOVE_FROM_DECLARED = "M082"
 MOVE_CHAIN = "M083"
 MOVE_TWICE = "M084"
+# Providers.
+PROVIDER_FIELD = "M090"
+PROVIDER_SHAPE = "M091"
 # `ftops validate` on the data files.
 DATASET_TRUNCATED = "M070"
 DATASET_UNREADABLE = "M071"
@@ -95,6 +98,10 @@ CODES: dict[str, tuple[str, str]] = {
     MOVE_FROM_DECLARED: ("A Moved declaration's `from` is still declared.", "Rename the resource, or drop the Moved."),
     MOVE_CHAIN: ("Moved declarations chain or loop (a → b, b → c).", "Move straight to the final name: a → c."),
     MOVE_TWICE: ("Two Moved declarations share a `from` or a `to`.", "Keep one Moved per old and per new name."),
+    PROVIDER_FIELD: ("A field the job's provider does not have (e.g. epochs on Together, n_epochs on Mistral).",
+                     "Use the provider's own field (the hint names it), or change `provider`."),
+    PROVIDER_SHAPE: ("The job asks for something its provider cannot do (several training files on Together).",
+                     "Follow the hint, or run the job on another provider."),
     DATASET_TRUNCATED: ("More dataset errors than shown.", "Run `ftops data validate PATH` for all of them."),
     DATASET_UNREADABLE: ("A File's dataset cannot be read.", "Check the file's permissions."),
 }

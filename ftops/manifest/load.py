@@ -26,9 +26,11 @@ from ftops.manifest.digest import compute_digest
 from ftops.manifest.matrix import expand
 from ftops.manifest.model import Manifest
 from ftops.manifest.moves import MoveEntry, check_moves
+from ftops.manifest.provider_checks import check_providers
 from ftops.manifest.schema import API_VERSION, FileResource, JobResource, ModelResource, MovedResource
 from ftops.manifest.schema import Document as ResourceDocument
 from ftops.manifest.yamlnodes import Document, Pos, YamlSyntaxError, iter_documents
+from ftops.providers import project_provider
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 _CLASSES: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource,
@@ -217,6 +219,7 @@ def load_manifests(paths: Sequence[str | Path], *, root: Path) -> Manifest:
                      hint="add File, FineTuningJob and Model documents (see `ftops schema` or examples/manifests)")
     check_all(entries, root=root, broken=collector.broken, sources=collector.sources)
     check_moves(moves, entries, broken=collector.broken)
+    check_providers(entries, default=project_provider(root))
     if collector.diagnostics:
         raise ManifestError(collector.diagnostics)
     resources = tuple(e.resource for e in entries)

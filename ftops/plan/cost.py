@@ -20,6 +20,8 @@ def job_cost(job: DesiredJob, remote: RemoteJob | None = None) -> Cost:
 
 def estimate_cost(job: DesiredJob) -> Cost:
     hp = job.spec["hyperparameters"]
+    if job.spec.get("provider", "mistral") != "mistral":
+        return _provider_estimate(job, str(job.spec["provider"]))
     e = estimate(
         job.spec["model"], job.data_tokens or 0, training_steps=hp.get("training_steps"), epochs=hp.get("epochs")
     )
@@ -34,6 +36,18 @@ def estimate_cost(job: DesiredJob) -> Cost:
         source="estimate",
         tokens_exact=job.tokens_exact,
     )
+
+
+def _provider_estimate(job: DesiredJob, name: str) -> Cost:
+    """Another provider's price from its own rows of the rate table (``Provider.quote``)."""
+    from ftops.providers import get as get_provider
+
+    hp = dict(job.spec["hyperparameters"])
+    q = get_provider(name).quote(str(job.spec["model"]), job.data_tokens or 0, hp)
+    epochs = hp.get("n_epochs", 1)
+    return Cost(data_tokens=job.data_tokens, train_tokens=q.train_tokens,
+                epochs=float(epochs) if isinstance(epochs, int | float) else None, cost=q.cost, currency=q.currency,
+                source="estimate", tokens_exact=job.tokens_exact)
 
 
 def _quote(remote: RemoteJob) -> Cost | None:
