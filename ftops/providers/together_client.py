@@ -112,7 +112,9 @@ class TogetherClient(MistralClient):
         form = {"purpose": purpose, "file_name": filename, "file_type": "jsonl",
                 "checksum": hashlib.sha256(content).hexdigest()}
         try:
-            answer = self._http.call("POST", "/v1/files", idempotent=False, data=form)
+            # Safe to resend: this call carries no bytes, and a file exists (is listed, is found by its
+            # checksum) only once its bytes are PUT, so a repeated first step never makes a second file.
+            answer = self._http.call("POST", "/v1/files", idempotent=True, data=form)
         except ConflictError as exc:
             existing = exc.body.get("file_id") if isinstance(exc.body, dict) else None
             if not existing:
