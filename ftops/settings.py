@@ -105,7 +105,7 @@ def _check_config(data: dict[str, Any], text: str, path: Path) -> None:
             close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(_KNOWN_KEYS)}"
             raise ConfigError(f"unknown key '{key}' in {CONFIG_FILE}", where=where, hint=hint)
-        if key == "provider" and value not in PROVIDER_KEY_ENV:
+        if key == "provider" and isinstance(value, str) and value not in PROVIDER_KEY_ENV:
             raise ConfigError(f"unknown provider {value!r} in {CONFIG_FILE}", where=where,
                               hint=f"use one of: {', '.join(PROVIDER_KEY_ENV)}")
         ok = isinstance(value, str) or (
