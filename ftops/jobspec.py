@@ -250,12 +250,17 @@ def differences(before: SpecView, after: SpecView) -> list[Difference]:
     if after.classifier_targets is not None and before.classifier_targets is not None:
         out.extend(_list_differences("classifier_targets", before.classifier_targets, after.classifier_targets,
                                      partial=before.observed))
-    elif before.classifier_targets is None and after.classifier_targets and not before.observed:
-        out.append(Difference("classifier_targets", None, [dict(t) for t in after.classifier_targets]))
+    elif not before.observed and bool(before.classifier_targets) != bool(after.classifier_targets):
+        out.append(Difference("classifier_targets", _maybe_list(before.classifier_targets),
+                              _maybe_list(after.classifier_targets)))
     old_isp, new_isp = before.invalid_sample_skip_percentage, after.invalid_sample_skip_percentage
     if old_isp is not None and new_isp is not None and not same_value(old_isp, new_isp):
         out.append(Difference("invalid_sample_skip_percentage", old_isp, new_isp))
     return out
+
+
+def _maybe_list(items: tuple[Mapping[str, Any], ...] | None) -> list[dict[str, Any]] | None:
+    return None if items is None else [dict(i) for i in items]
 
 
 def _files(shas: tuple[str, ...], weights: tuple[float, ...] | None) -> list[dict[str, Any]]:

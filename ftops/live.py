@@ -72,6 +72,11 @@ def fetch_snapshot(client: MistralClient, *, lock: LockFile | None = None, since
                 found_job = _get_or_none(client.get_job, rid)
                 if found_job is not None:
                     jobs[rid] = found_job
+            elif resource.kind == "job" and jobs[rid].phase.failed and jobs[rid].events is None:
+                # A failed job is reported with the API's reason, which only a detailed answer carries.
+                detailed = _get_or_none(client.get_job, rid)
+                if detailed is not None:
+                    jobs[rid] = detailed
             elif resource.kind == "model" and rid not in models:
                 found_model = _get_or_none(client.get_model, rid)
                 if found_model is not None:

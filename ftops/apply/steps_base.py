@@ -18,7 +18,7 @@ from typing import Any
 from ftops.apply.protocols import ApiClient, Store
 from ftops.client.models import RemoteJob
 from ftops.errors import ApplyError, FtopsError
-from ftops.plan.model import Change
+from ftops.plan.model import Change, Reason
 
 # A POST the API answered with 500/502/503 (it did not take it) may be re-issued; this many times in all.
 MAX_CREATE_ATTEMPTS = 3
@@ -115,7 +115,12 @@ def failed(change: Change, what: str, exc: FtopsError) -> ApplyError:
 
 
 def is_removal(change: Change) -> bool:
-    """A change the plan made because the resource left the manifests: forget it once done."""
+    """A change the plan made because the resource left the manifests: forget it once done.
+
+    Plans since format 1.1 say so with ``reason``; older saved plans only by carrying no ``after``.
+    """
+    if change.reason is not None:
+        return change.reason is Reason.REMOVED
     return change.after is None
 
 

@@ -49,6 +49,11 @@ def upload(ctx: StepContext, change: Change) -> str:
     size = up.path.stat().st_size
     attributes = {**(change.after or {}), "path": _rel(up.path, ctx.root)}
     marker = {"filename": up.filename, "sha256": up.sha256, "bytes": size, "attributes": attributes}
+    # Right before the POST: another clone may have uploaded the identical content a moment ago.
+    existing = find_upload(ctx.client, filename=up.filename, sha256=up.sha256, size=size)
+    if existing is not None:
+        ctx.store.put(change.address, locked_file(existing, sha256=up.sha256, attributes=attributes))
+        return f"{change.address}: adopted the identical upload {existing.id} (made since the plan)"
     for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
         intent = ctx.store.begin_intent(change.address, "upload", up.sha256, marker)
         try:

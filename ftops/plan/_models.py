@@ -15,7 +15,7 @@ from ftops.client.models import JobStatus, RemoteModel
 from ftops.desired import DesiredModel
 from ftops.plan._context import PlanContext
 from ftops.plan._files import sync_on_remove
-from ftops.plan.model import Action, FieldChange
+from ftops.plan.model import Action, FieldChange, Reason
 from ftops.state.model import LockedResource
 
 ON_REMOVE_DEFAULT = "archive"
@@ -82,7 +82,7 @@ def _supersede(ctx: PlanContext, m: DesiredModel, old_id: str, old: RemoteModel,
         return
     reason = f"superseded: {m.job} has a new fine-tuned model, so the previous one is archived"
     ctx.add(m.address, Action.ARCHIVE, remote_id=old_id, before={"archived": False},
-            after={"job": m.job, "archived": True},
+            after={"job": m.job, "archived": True}, reason=Reason.PROMOTED,
             depends_on=[m.job] if waiting else [], reasons=[reason] + (
                 [f"waits until {m.job} has produced its new model"] if waiting else []))
 
@@ -129,7 +129,7 @@ def _plan_fields(ctx: PlanContext, m: DesiredModel, live: RemoteModel, entry: Lo
                               field_changes=[FieldChange(path=fc.path, before=fc.after, after=fc.before)])
         reason = "restore what the manifest says" if outside else "the manifest sets a new name/description"
         ctx.add(m.address, Action.UPDATE, remote_id=live.id, before=current, after=after,
-                field_changes=field_changes, reasons=[reason])
+                field_changes=field_changes, reasons=[reason], reason=Reason.FIELDS)
         planned = True
     if m.archived != live.archived:
         by_hand = entry is not None and bool(recorded.get("archived", entry.status == "archived")) == m.archived
@@ -142,7 +142,7 @@ def _plan_fields(ctx: PlanContext, m: DesiredModel, live: RemoteModel, entry: Lo
                 reasons=["restore what the manifest says" if by_hand else f"archived: {str(m.archived).lower()}"])
         planned = True
     if not planned and entry is None:
-        ctx.add(m.address, Action.ADOPT, remote_id=live.id, after=after,
+        ctx.add(m.address, Action.ADOPT, remote_id=live.id, after=after, reason=Reason.MATCHED_LIVE,
                 reasons=[f"{m.job}'s fine-tuned model {live.id} is ready: recorded in the lock"])
     elif not planned and entry is not None:
         sync_on_remove(ctx, m.address, live.id, entry.attributes, m.on_remove, ON_REMOVE_DEFAULT, after)
@@ -153,14 +153,14 @@ def _plan_removed(ctx: PlanContext, address: str, entry: LockedResource) -> None
     on_remove = str(entry.attributes.get("on_remove", ON_REMOVE_DEFAULT))
     before = {"remote_id": entry.remote_id, "archived": remote.archived if remote else None}
     if remote is None:
-        ctx.add(address, Action.FORGET, remote_id=entry.remote_id, before=before,
+        ctx.add(address, Action.FORGET, remote_id=entry.remote_id, before=before, reason=Reason.REMOVED,
                 reasons=["removed from the manifests and the model no longer exists"])
     elif on_remove == "delete":
-        ctx.add(address, Action.DELETE, remote_id=remote.id, before=before,
+        ctx.add(address, Action.DELETE, remote_id=remote.id, before=before, reason=Reason.REMOVED,
                 reasons=["removed from the manifests (on_remove: delete): the fine-tuned model is deleted"])
     elif on_remove == "archive" and not remote.archived:
-        ctx.add(address, Action.ARCHIVE, remote_id=remote.id, before=before,
+        ctx.add(address, Action.ARCHIVE, remote_id=remote.id, before=before, reason=Reason.REMOVED,
                 reasons=["removed from the manifests (on_remove: archive): archived and forgotten"])
     else:
-        ctx.add(address, Action.FORGET, remote_id=remote.id, before=before,
+        ctx.add(address, Action.FORGET, remote_id=remote.id, before=before, reason=Reason.REMOVED,
                 reasons=[f"removed from the manifests (on_remove: {on_remove}): the model stays as it is"])

@@ -106,3 +106,26 @@ def test_merge_conflict_recovery_adopts_the_other_sides_job(serve: ServeProcess,
     replan = run_cli(root, serve.url, "plan", "--detailed-exitcode")
     assert replan.returncode == 0, replan.stdout + replan.stderr
     assert "No changes." in replan.stdout
+
+
+def test_refresh_rebuilds_a_deleted_lock_from_the_api_without_writing(serve: ServeProcess, tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "manifests").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "data" / "train.jsonl").write_text(_rows(12, "refresh-train"))
+    (root / "data" / "valid.jsonl").write_text(_rows(4, "refresh-valid"))
+    (root / "manifests" / "files.yaml").write_text(FILES + "---\n" + JOB.replace("NAME", "refresh-a")
+                                                   .replace("STEPS", "2"))
+    apply_ok(root, serve.url)
+    before = json.loads((root / "ftops.lock").read_text())["resources"]
+    jobs_before = list_all(serve.url, "jobs")
+    (root / "ftops.lock").unlink()
+
+    out = run_cli(root, serve.url, "refresh")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "3 object(s) adopted" in out.stdout and "Nothing was changed on the API" in out.stdout
+    after = json.loads((root / "ftops.lock").read_text())["resources"]
+    assert {a: r["remote_id"] for a, r in after.items()} == {a: r["remote_id"] for a, r in before.items()}
+    assert len(list_all(serve.url, "jobs")) == len(jobs_before)
+    replan = run_cli(root, serve.url, "plan", "--detailed-exitcode")
+    assert replan.returncode == 0, replan.stdout + replan.stderr

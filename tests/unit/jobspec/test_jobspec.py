@@ -137,3 +137,13 @@ def test_the_spec_survives_a_saved_plan_round_trip() -> None:
     assert again.job_spec == spec() and again.job_spec is not None
     assert again.job_spec.fingerprint == spec().fingerprint
     assert isinstance(again.job_spec.hyperparameters["training_steps"], int)
+
+
+def test_targets_added_or_removed_between_specs_are_differences() -> None:
+    plain = spec(job_type="classifier", integrations=())
+    targeted = spec(job_type="classifier", integrations=(), classifier_targets=(
+        ClassifierTarget(name="topic", labels=("a",)),))
+    assert [d.path for d in differences(view_of_record(plain.fingerprint_input()), targeted.view())] == [
+        "classifier_targets"]
+    assert [d.path for d in differences(view_of_record(targeted.fingerprint_input()), plain.view())] == [
+        "classifier_targets"]
