@@ -137,8 +137,10 @@ class TogetherClient(MistralClient):
         if key not in self._max_batch:
             try:
                 limits = self._json("GET", "/v1/fine-tunes/models/limits", params={"model_name": model})
-            except ApiError:
-                return None
+            except NotFoundError:
+                return None  # a model without limits: its batch size is reported as the API gives it
+            # Any other error propagates: a job read with a guessed batch size could fail to match its own
+            # spec during adoption, and a search that fails is retried, where a wrong answer is not.
             bounds = limits.get("lora_training" if lora else "full_training") or {}
             value = bounds.get("max_batch_size_dpo" if method == "dpo" else "max_batch_size")
             if not isinstance(value, int):
