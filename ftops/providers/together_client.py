@@ -199,8 +199,30 @@ class TogetherClient(MistralClient):
         return self._job(self._json("GET", path), f"GET {path}", detailed=True)
 
     def create_job(self, body: dict[str, Any]) -> RemoteJob:
-        data = self._json("POST", "/v1/fine-tunes", idempotent=False, json=request_of(body))
-        return self._job(data, "POST /v1/fine-tunes", detailed=False)
+        request = request_of(body)
+        data = self._json("POST", "/v1/fine-tunes", idempotent=False, json=request)
+        job = self._job(data, "POST /v1/fine-tunes", detailed=False)
+        quote = self._estimate(request)
+        return job if quote is None or job.metadata is not None else job.model_copy(update={"metadata": quote})
+
+    def _estimate(self, request: dict[str, Any]) -> JobMetadata | None:
+        """The API's own price for a job just created (recorded in the lock); None when it gives none.
+
+        Never raises: the job exists by now, and a failed quote must not make apply search for it again.
+        """
+        keys = ("training_file", "validation_file", "model", "n_epochs", "n_evals", "training_type",
+                "training_method")
+        try:
+            quote = self._json("POST", "/v1/fine-tunes/estimate-price",
+                               json={k: request[k] for k in keys if k in request})
+        except ApiError:
+            return None
+        price = quote.get("estimated_total_price") if isinstance(quote, dict) else None
+        if not isinstance(price, int | float) or not quote.get("estimation_available"):
+            return None
+        tokens = quote.get("estimated_train_token_count")
+        return JobMetadata(cost=float(price), cost_currency="USD",
+                           train_tokens=int(tokens) if isinstance(tokens, int | float) else None)
 
     def start_job(self, job_id: str) -> RemoteJob:
         """Together jobs train from creation: nothing to start, the job is re-read."""

@@ -57,6 +57,7 @@ def test_example_plan_apply_wait_status(project: Path) -> None:
     lock = json.loads((project / "ftops.lock").read_text())
     job = lock["resources"]["job.helpdesk"]
     assert job["remote_id"].startswith("ft-") and job["status"] == "SUCCESS"
+    assert job["attributes"]["cost"] > 0  # the API's own estimate, recorded at creation
     assert lock["resources"]["file.helpdesk-train"]["remote_id"].startswith("file-")
 
     status = ftops(project, "status")

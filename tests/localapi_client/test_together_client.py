@@ -80,6 +80,9 @@ def test_job_round_trip_statuses_and_echo(client: TogetherClient, server: Embedd
     created = client.create_job({**body(f.id, n_epochs=2, batch_size="max", lora_r=8),
                                  "integrations": [{"type": "wandb", "project": "p", "api_key": WANDB}]})
     assert created.phase is JobStatus.QUEUED and created.id.startswith("ft-")
+    # The API's own price estimate rides on the create answer (apply records it in the lock).
+    assert created.metadata is not None and created.metadata.cost is not None and created.metadata.cost > 0
+    assert created.metadata.train_tokens == 2 * (created.trained_tokens or 0)
     job = client.get_job(created.id)
     assert {k: job.hyperparameters[k] for k in ("n_epochs", "batch_size", "lora", "lora_r", "training_method")} == {
         "n_epochs": 2, "batch_size": "max", "lora": True, "lora_r": 8, "training_method": "sft"}
