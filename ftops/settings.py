@@ -3,11 +3,12 @@
 Precedence is flag > environment > ``<root>/ftops.toml`` > default. ``ftops.toml`` may set ``endpoint``,
 ``manifests`` (a path or a list; default ``manifests``), ``lock`` (default ``ftops.lock``) and ``provider``
 (``mistral``, the default, or ``together``: which API the project lives on, and which variable holds its
-key); anything else is an error with a did-you-mean hint. ``FTOPS_ENDPOINT`` (or ``--endpoint``) names the API host root;
-the value ``local`` (or no endpoint at all) selects the embedded local API. The API key comes only from
-``MISTRAL_API_KEY`` and is held as a ``SecretStr``: it never shows in a repr, a message or the lock, whose
-endpoint identity is ``local`` or the bare base URL. A missing key is reported only when a command actually
-talks to a remote API (``require_api_key``), so offline commands keep working without one.
+key); anything else is an error with a did-you-mean hint. ``FTOPS_ENDPOINT`` (or ``--endpoint``) names the
+API host root; the value ``local`` (or no endpoint at all) selects the embedded local API. The API key comes
+only from ``MISTRAL_API_KEY`` (``TOGETHER_API_KEY`` for a Together project) and is held as a ``SecretStr``:
+it never shows in a repr, a message or the lock, whose endpoint identity is ``local`` or the bare base URL. A
+missing key is reported only when a command actually talks to a remote API (``require_api_key``), so offline
+commands keep working without one.
 """
 
 from __future__ import annotations

@@ -51,6 +51,8 @@ def test_example_plan_apply_wait_status(project: Path) -> None:
     assert creates[0]["cost"]["cost"] == pytest.approx(creates[0]["cost"]["train_tokens"] * 0.48 / 1e6, abs=1e-4)
     text = ftops(project, "plan")
     assert "embedded local API at http://127.0.0.1:" in text.stdout and "/together" in text.stdout
+    assert "job.helpdesk will be created (on together a created job trains at once" in text.stdout
+    assert "parks in VALIDATED" not in text.stdout
 
     applied = ftops(project, "apply", "--auto-approve", "--wait")
     assert applied.exit_code == 0, applied.output
