@@ -1,6 +1,6 @@
 """Soak: the lock is lost, reverted, swapped with another clone's or loses entries after every apply.
 
-Run: .venv/bin/python bench/soak_lost_lock.py [--trials 300] [--seed 1]
+Run: .venv/bin/python bench/soak_lost_lock.py [--trials 300] [--seed 1] [--provider together]
 
 Two clones of one project share one local API (embedded, in-process, job clock sped up 1000x). Each trial
 picks a clone, sometimes adds a new job to both clones' manifests (the same commit), damages that clone's
@@ -33,6 +33,7 @@ from click.testing import CliRunner
 from ftops.cli import cli
 from ftops.client import MistralClient
 from ftops.localapi.embedded import start_embedded
+from ftops.providers.together_client import TogetherClient
 
 KEY = "sk-soak-lost-lock"
 DAMAGES = ("delete", "revert", "swap", "drop-entries")
@@ -49,7 +50,12 @@ spec: {path: ../data/valid.jsonl}
 """
 
 
-def _job(i: int) -> str:
+def _job(i: int, provider: str = "mistral") -> str:
+    if provider == "together":
+        return (f"---\napiVersion: ftops/v1\nkind: FineTuningJob\nmetadata: {{name: soak-{i}}}\nspec:\n"
+                f"  model: meta-llama/Meta-Llama-3.1-8B-Instruct-Reference\n  training_files: [{{file: train}}]\n"
+                f"  validation_files: [valid]\n  hyperparameters: {{n_epochs: {1 + i % 3}, learning_rate: 0.0001}}\n"
+                f"  state: started\n")
     return (f"---\napiVersion: ftops/v1\nkind: FineTuningJob\nmetadata: {{name: soak-{i}}}\nspec:\n"
             f"  model: open-mistral-7b\n  training_files: [{{file: train}}]\n  validation_files: [valid]\n"
             f"  hyperparameters: {{training_steps: {1 + i % 3}, learning_rate: 0.0001}}\n  state: started\n")
@@ -81,29 +87,31 @@ class SoakResult:
 
 
 @contextmanager
-def _counting_starts() -> Iterator[Counter[str]]:
+def _counting_starts(client_class: type[MistralClient] = MistralClient) -> Iterator[Counter[str]]:
     """Count start calls per job id (a second one for the same job would be a second paid start)."""
     starts: Counter[str] = Counter()
-    original: Callable[..., Any] = MistralClient.start_job
+    original: Callable[..., Any] = client_class.start_job
 
     def counted(self: MistralClient, job_id: str) -> Any:
         starts[job_id] += 1
         return original(self, job_id)
 
-    MistralClient.start_job = counted  # type: ignore[method-assign]
+    client_class.start_job = counted  # type: ignore[method-assign]
     try:
         yield starts
     finally:
-        MistralClient.start_job = original  # type: ignore[method-assign]
+        client_class.start_job = original  # type: ignore[method-assign]
 
 
-def _make_clone(root: Path) -> None:
+def _make_clone(root: Path, provider: str = "mistral") -> None:
     (root / "manifests").mkdir(parents=True)
     (root / "data").mkdir()
     (root / "data" / "train.jsonl").write_text(_rows(12, "soak-train"))
     (root / "data" / "valid.jsonl").write_text(_rows(4, "soak-valid"))
     (root / "manifests" / "files.yaml").write_text(FILES)
-    (root / "manifests" / "jobs.yaml").write_text(_job(0).removeprefix("---\n"))
+    (root / "manifests" / "jobs.yaml").write_text(_job(0, provider).removeprefix("---\n"))
+    if provider != "mistral":
+        (root / "ftops.toml").write_text(f'provider = "{provider}"\n')
 
 
 def _damage(rng: random.Random, kind: str, lock: Path, history: list[str], other: Path) -> None:
@@ -121,9 +129,13 @@ def _damage(rng: random.Random, kind: str, lock: Path, history: list[str], other
         lock.write_text(json.dumps(data, indent=2))
 
 
-def _api_counts(url: str) -> tuple[int, int, int]:
+def _client_class(provider: str) -> type[MistralClient]:
+    return TogetherClient if provider == "together" else MistralClient
+
+
+def _api_counts(url: str, provider: str = "mistral") -> tuple[int, int, int]:
     """(duplicate uploads, duplicate jobs, jobs) as the API lists them."""
-    with MistralClient(url, KEY) as client:
+    with _client_class(provider)(url, KEY) as client:
         files = Counter(f.filename for f in client.list_files(purpose="fine-tune"))
         suffixes = Counter(j.suffix for j in client.list_jobs())
     return (sum(n - 1 for n in files.values() if n > 1), sum(n - 1 for n in suffixes.values() if n > 1),
@@ -131,17 +143,20 @@ def _api_counts(url: str) -> tuple[int, int, int]:
 
 
 def run_soak(trials: int, *, seed: int, workdir: Path, new_job_every: int = 4,
-             echo: Callable[[str], None] = lambda s: None) -> SoakResult:
+             echo: Callable[[str], None] = lambda s: None, provider: str = "mistral") -> SoakResult:
     rng = random.Random(seed)
     result = SoakResult()
     started = time.monotonic()
     clones = [workdir / "clone-a", workdir / "clone-b"]
     for clone in clones:
-        _make_clone(clone)
+        _make_clone(clone, provider)
     history: dict[Path, list[str]] = {c: [] for c in clones}
     runner = CliRunner()
-    with start_embedded(workdir / "api", api_key=KEY, speed=1000.0) as server, _counting_starts() as starts:
-        env = {"FTOPS_ENDPOINT": server.url, "MISTRAL_API_KEY": KEY, "CI": "true", "NO_COLOR": "1"}
+    with start_embedded(workdir / "api", api_key=KEY, speed=1000.0) as server, \
+            _counting_starts(_client_class(provider)) as starts:
+        url = server.url + ("/together" if provider == "together" else "")
+        env = {"FTOPS_ENDPOINT": url, "MISTRAL_API_KEY": KEY, "TOGETHER_API_KEY": KEY, "CI": "true",
+               "NO_COLOR": "1"}
         jobs = 1
         first = runner.invoke(cli, ["-C", str(clones[0]), "apply", "--auto-approve"], env=env)
         assert first.exit_code == 0, first.output
@@ -152,7 +167,7 @@ def run_soak(trials: int, *, seed: int, workdir: Path, new_job_every: int = 4,
             if trial % new_job_every == new_job_every - 1:  # a new commit adds a job on both clones
                 for c in clones:
                     with (c / "manifests" / "jobs.yaml").open("a") as fh:
-                        fh.write(_job(jobs))
+                        fh.write(_job(jobs, provider))
                 jobs += 1
             kind = rng.choice(DAMAGES)
             result.damages[kind] += 1
@@ -171,7 +186,7 @@ def run_soak(trials: int, *, seed: int, workdir: Path, new_job_every: int = 4,
             result.trials += 1
             if (trial + 1) % 25 == 0:
                 echo(f"  {trial + 1} trials, {time.monotonic() - started:.0f} s")
-        result.duplicate_uploads, result.duplicate_jobs, result.jobs = _api_counts(server.url)
+        result.duplicate_uploads, result.duplicate_jobs, result.jobs = _api_counts(url, provider)
         result.second_starts = sum(n - 1 for n in starts.values() if n > 1)
     result.seconds = time.monotonic() - started
     return result
@@ -181,9 +196,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--provider", choices=("mistral", "together"), default="mistral")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        r = run_soak(args.trials, seed=args.seed, workdir=Path(tmp), echo=print)
+        r = run_soak(args.trials, seed=args.seed, workdir=Path(tmp), echo=print, provider=args.provider)
     print(f"trials {r.trials} ({dict(r.damages)}), jobs on the API {r.jobs}, {r.seconds:.0f} s")
     print(f"duplicate uploads {r.duplicate_uploads}, duplicate jobs {r.duplicate_jobs}, second starts "
           f"{r.second_starts}, failed applies {r.failed_applies}, re-plans with changes {r.replans_with_changes}")

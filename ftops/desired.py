@@ -31,6 +31,7 @@ from ftops.jobspec import (
 from ftops.manifest.matrix import MATRIX_OF
 from ftops.manifest.model import Manifest
 from ftops.manifest.schema import EvaluationResource, FileResource, JobResource, ModelResource
+from ftops.providers import project_provider
 
 SUFFIX_MAX = 18
 # Without a token counter, ~4 bytes of JSONL per token is the usual rough guess for English chat data.
@@ -160,7 +161,8 @@ def build_desired(manifest: Manifest, *, hashes: HashLookup, tokens: TokenLookup
     """Resolve a loaded Manifest. References are already checked by the loader."""
     root = manifest.root.resolve()  # once: resolving per file dominated re-plans of large projects
     files = {str(manifest.address_of(r)): _file(root, r, hashes) for r in manifest.files.values()}
-    jobs = {str(manifest.address_of(r)): _job(r, files, tokens) for r in manifest.jobs.values()}
+    provider = project_provider(root)
+    jobs = {str(manifest.address_of(r)): _job(r, files, tokens, provider) for r in manifest.jobs.values()}
     evaluations = {e.metadata.name: _evaluation(manifest, root, e, hashes) for e in manifest.evaluations}
     sweeps: dict[str, list[str]] = {}
     for job in jobs.values():
@@ -234,11 +236,13 @@ def _file(root: Path, resource: FileResource, hashes: HashLookup) -> DesiredFile
     )
 
 
-def _job(resource: JobResource, files: dict[str, DesiredFile], tokens: TokenLookup | None) -> DesiredJob:
+def _job(resource: JobResource, files: dict[str, DesiredFile], tokens: TokenLookup | None,
+         provider: str) -> DesiredJob:
     spec = resource.spec
     name = resource.metadata.name
     hp = spec.hyperparameters.model_dump(include=spec.hyperparameters.model_fields_set, exclude_none=True)
     job_spec = JobSpec(
+        provider=spec.provider or provider,
         model=spec.model,
         job_type=spec.job_type,
         training=tuple(TrainingFile(file=f"file.{r.file}", sha256=files[f"file.{r.file}"].sha256, weight=r.weight)

@@ -75,6 +75,7 @@ class ClassifierTarget(_Frozen):
 
 
 class JobSpec(_Frozen):
+    provider: str = "mistral"  # ftops.providers; part of the fingerprint only when not the default
     model: str
     job_type: str = "completion"
     training: tuple[TrainingFile, ...]
@@ -94,8 +95,12 @@ class JobSpec(_Frozen):
         return [i.api_key_env for i in self.integrations if i.api_key_env]
 
     def fingerprint_input(self) -> dict[str, Any]:
-        """The canonical input the fingerprint hashes (unchanged since lock format 1: old locks stay valid)."""
-        return {
+        """The canonical input the fingerprint hashes (unchanged since lock format 1: old locks stay valid).
+
+        ``provider`` enters only when it is not Mistral: Mistral fingerprints stay what they were, and
+        moving a job to another provider changes its fingerprint, which plans a replacement there.
+        """
+        return self._with_provider({
             "model": self.model,
             "job_type": self.job_type,
             "training_files": [{"sha256": t.sha256, "weight": t.weight} for t in self.training],
@@ -106,7 +111,10 @@ class JobSpec(_Frozen):
             "classifier_targets": None if self.classifier_targets is None
             else [t.as_dict() for t in self.classifier_targets],
             "invalid_sample_skip_percentage": self.invalid_sample_skip_percentage,
-        }
+        })
+
+    def _with_provider(self, shape: dict[str, Any]) -> dict[str, Any]:
+        return shape if self.provider == "mistral" else {"provider": self.provider, **shape}
 
     @property
     def fingerprint(self) -> str:
@@ -114,7 +122,7 @@ class JobSpec(_Frozen):
 
     def request_shape(self) -> dict[str, Any]:
         """The request with File addresses instead of ids (what plans show as ``after.spec``)."""
-        return {
+        return self._with_provider({
             "model": self.model,
             "job_type": self.job_type,
             "training_files": [{"file": t.file, "weight": t.weight} for t in self.training],
@@ -126,7 +134,7 @@ class JobSpec(_Frozen):
             "classifier_targets": None if self.classifier_targets is None
             else [t.as_dict() for t in self.classifier_targets],
             "invalid_sample_skip_percentage": self.invalid_sample_skip_percentage,
-        }
+        })
 
     def request_body(self, file_ids: Mapping[str, str], env: Mapping[str, str]) -> dict[str, Any]:
         """The JobIn body: file ids, keys read from ``env`` now, and always ``auto_start=false``.

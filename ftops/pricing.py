@@ -127,3 +127,70 @@ def estimate(
         train_tokens_per_step=per_step,
         rate_evidence=rate.evidence,
     )
+
+
+# -- Together AI -----------------------------------------------------------------------------------------
+# Source: together.ai/pricing, "Fine-tuning" table, as collected for shared/reference (2026-12): the price per
+# million tokens processed (training tokens x epochs + validation tokens x evaluations), by model size and
+# training type. Not re-checked offline: edit these rows, and nowhere else, when Together changes them.
+TOGETHER_SOURCE = "together.ai/pricing (fine-tuning, per 1M tokens processed)"
+
+
+@dataclass(frozen=True)
+class TogetherRate:
+    size_class: str
+    sft_lora: float
+    sft_full: float
+    dpo_lora: float
+    dpo_full: float
+
+    def usd_per_million(self, *, method: str, lora: bool) -> float:
+        if method == "dpo":
+            return self.dpo_lora if lora else self.dpo_full
+        return self.sft_lora if lora else self.sft_full
+
+
+_TOGETHER_CLASSES = (
+    TogetherRate("up to 16B", 0.48, 0.54, 1.20, 1.35),
+    TogetherRate("17B-69B", 1.50, 1.65, 3.75, 4.12),
+    TogetherRate("70B-100B", 2.90, 3.20, 7.25, 8.00),
+)
+# Fine-tunable base models and their size in billions of parameters (the table prices by size).
+TOGETHER_MODELS: dict[str, float] = {
+    "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference": 8.0,
+    "meta-llama/Meta-Llama-3.1-70B-Instruct-Reference": 70.0,
+    "meta-llama/Llama-3.2-3B-Instruct": 3.0,
+    "Qwen/Qwen2.5-7B-Instruct": 7.0,
+    "Qwen/Qwen2.5-72B-Instruct": 72.0,
+    "mistralai/Mistral-7B-Instruct-v0.2": 7.0,
+    "google/gemma-3-12b-it": 12.0,
+}
+# Tokens per second of a whole job, for the local API's simulated duration only (not a price input).
+TOGETHER_TOKENS_PER_SECOND = 40_000.0
+
+
+def together_rate(model: str) -> TogetherRate:
+    size = TOGETHER_MODELS.get(model, 16.0)
+    if size <= 16:
+        return _TOGETHER_CLASSES[0]
+    return _TOGETHER_CLASSES[1] if size < 70 else _TOGETHER_CLASSES[2]
+
+
+@dataclass(frozen=True)
+class TogetherQuote:
+    train_tokens: int
+    eval_tokens: int
+    cost: float
+    currency: str
+    size_class: str
+
+
+def together_quote(model: str, *, data_tokens: int, n_epochs: int, validation_tokens: int = 0, n_evals: int = 0,
+                   method: str = "sft", lora: bool = True) -> TogetherQuote:
+    """Together's price: tokens processed (training x epochs + validation x evaluations) times the rate."""
+    rate = together_rate(model)
+    train = max(data_tokens, 0) * max(n_epochs, 1)
+    evals = max(validation_tokens, 0) * max(n_evals, 0)
+    cost = (train + evals) / 1e6 * rate.usd_per_million(method=method, lora=lora)
+    return TogetherQuote(train_tokens=train, eval_tokens=evals, cost=round(cost, 4), currency=CURRENCY,
+                         size_class=rate.size_class)

@@ -2,10 +2,12 @@
 
 Precedence is flag > environment > ``[environments.NAME]`` > top level of ``<root>/ftops.toml`` > default.
 ``ftops.toml`` may set ``endpoint``, ``manifests`` (a path or a list; default ``manifests``), ``lock``
-(default ``ftops.lock``), ``max_cost`` (USD: plan and apply fail above it unless ``--max-cost`` says
-otherwise), ``api_key_env`` (the variable holding the API key; default ``MISTRAL_API_KEY``), a ``[backend]``
-table (where the state lives: parsed by :mod:`ftops.state.backends.config`) and ``[environments.NAME]``
-tables; anything else is an error with a did-you-mean hint.
+(default ``ftops.lock``), ``provider`` (``mistral``, the default, or ``together``: which API the project
+lives on, and which variable holds its key by default), ``max_cost`` (USD: plan and apply fail above it
+unless ``--max-cost`` says otherwise), ``api_key_env`` (the variable holding the API key; default
+``MISTRAL_API_KEY``, ``TOGETHER_API_KEY`` for a Together project), a ``[backend]`` table (where the state
+lives: parsed by :mod:`ftops.state.backends.config`) and ``[environments.NAME]`` tables; anything else is an
+error with a did-you-mean hint.
 
 Environments: one project, several targets (``staging``, ``production``) from the same manifests. Each
 ``[environments.NAME]`` table may set ``endpoint``, ``api_key_env``, ``max_cost``, ``lock`` and ``backend``;
@@ -55,7 +57,9 @@ ENV_ENVIRONMENT = "FTOPS_ENV"
 ENVIRONMENTS = "environments"
 # Keys an [environments.NAME] table may override; the manifests are shared by every environment.
 _ENV_KEYS = ("endpoint", "lock", "max_cost", "api_key_env", "backend")
-_KNOWN_KEYS = ("endpoint", "manifests", "lock", "max_cost", "api_key_env", "backend", ENVIRONMENTS)
+_KNOWN_KEYS = ("endpoint", "manifests", "lock", "provider", "max_cost", "api_key_env", "backend", ENVIRONMENTS)
+# The variable holding the key of each provider's real service (ftops.providers has the full descriptions).
+PROVIDER_KEY_ENV = {"mistral": ENV_API_KEY, "together": "TOGETHER_API_KEY"}
 _ENV_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TRUE = frozenset({"1", "true", "yes"})
@@ -87,6 +91,7 @@ class Settings:
     environment: str | None = None  # the selected [environments.NAME], if any
     max_cost: float | None = None  # USD limit from ftops.toml (the command line may override it)
     api_key_env: str = ENV_API_KEY  # the variable the key was (or should be) read from
+    provider: str = "mistral"  # the project's provider (`provider` in ftops.toml)
     backend: BackendTable | None = None  # None → the file backend
     endpoint_source: EndpointSource = "default"  # where `endpoint` came from ("default": nobody chose it)
     ci: bool = False  # CI=true in the environment the settings were resolved from
@@ -179,6 +184,11 @@ def _check_value(key: str, value: object, where: str) -> None:
     elif key == "api_key_env":
         ok = isinstance(value, str) and bool(_VAR_NAME.match(value))
         wanted = "an environment variable name"
+    elif key == "provider":
+        if isinstance(value, str) and value not in PROVIDER_KEY_ENV:
+            raise ConfigError(f"unknown provider {value!r} in {CONFIG_FILE}", where=where,
+                              hint=f"use one of: {', '.join(PROVIDER_KEY_ENV)}")
+        ok, wanted = isinstance(value, str), "a string"
     else:
         ok, wanted = isinstance(value, str), "a string"
     if not ok:
@@ -194,6 +204,7 @@ def _example(key: str) -> str:
         "lock": f'lock = "{DEFAULT_LOCK}"',
         "max_cost": "max_cost = 50.0",
         "api_key_env": 'api_key_env = "MISTRAL_API_KEY_STAGING"',
+        "provider": 'provider = "together"',
         "backend": '[backend]\ntype = "postgres"',
         ENVIRONMENTS: '[environments.staging]\nendpoint = "https://api.mistral.ai"',
     }[key]
@@ -335,7 +346,8 @@ def load_settings(
             lock = str(data.get("lock", DEFAULT_LOCK))
     raw_manifests = list(manifests) if manifests else data.get("manifests", DEFAULT_MANIFESTS)
     manifest_list = [raw_manifests] if isinstance(raw_manifests, str) else list(raw_manifests)
-    key_env = str(table.get("api_key_env", data.get("api_key_env", ENV_API_KEY)))
+    provider = str(data.get("provider", "mistral"))
+    key_env = str(table.get("api_key_env", data.get("api_key_env", PROVIDER_KEY_ENV[provider])))
     key = env.get(key_env, "").strip()
     raw_cost = table.get("max_cost", data.get("max_cost"))
     # An environment's [environments.NAME.backend] replaces the top-level [backend] as a whole.
@@ -354,6 +366,7 @@ def load_settings(
         environment=env_name,
         max_cost=float(raw_cost) if raw_cost is not None else None,
         api_key_env=key_env,
+        provider=provider,
         backend=backend,
         endpoint_source=source,
         ci=env.get("CI", "").strip().lower() in _TRUE,

@@ -82,7 +82,9 @@ def create(ctx: StepContext, change: Change) -> str:
             ctx.store.abandon_intent(intent.id)
             raise
         ctx.store.complete_intent(intent.id, locked_job(job, fingerprint=fingerprint, attributes=attributes))
-        return f"{change.address}: created job {job.id} (parked until started; no training cost yet)"
+        parked = "parked until started; no training cost yet" if spec.provider == "mistral" else \
+            f"on {spec.provider} it trains from creation"
+        return f"{change.address}: created job {job.id} ({parked})"
     raise AssertionError("unreachable")
 
 

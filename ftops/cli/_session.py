@@ -84,6 +84,9 @@ def open_session(
     retry: RetryPolicy | None = None,
 ) -> Iterator[Session]:
     """Open the API named by ``settings`` (or the embedded local API) and announce it; close on exit."""
+    from ftops.providers import get as get_provider
+
+    provider = get_provider(settings.provider)
     with ExitStack() as stack:
         scope = f"environment: {settings.environment}" if settings.environment else ""
         if settings.endpoint is None:
@@ -91,7 +94,7 @@ def open_session(
             state_dir = settings.state_dir / LOCALAPI_DIR
             server = _start_embedded(state_dir, settings.root)
             stack.callback(server.stop)
-            base_url, api_key = server.url, server.api_key
+            base_url, api_key = server.url + provider.local_root, server.api_key
             label = f"the embedded local API at {base_url}"
             where = f"state in {_relative(state_dir, settings.root)}"
             banner = f"Using {label} ({scope + '; ' if scope else ''}{where})"
@@ -99,9 +102,9 @@ def open_session(
             api_key = settings.require_api_key()
             server = None
             base_url = settings.endpoint
-            label = f"the Mistral API at {base_url}"
+            label = f"{provider.label} at {base_url}"
             banner = f"Using {label}" + (f" ({scope})" if scope else "")
-        client = stack.enter_context(MistralClient(base_url, api_key, retry=retry, timeout=http_timeout()))
+        client = stack.enter_context(provider.open_client(base_url, api_key, retry=retry, timeout=http_timeout()))
         echo(banner)
         if (notice := deprecation_warning(base_url)) is not None:
             echo(notice)  # once per run: Mistral deprecated the jobs API (ftops.client.deprecation)

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
 from ftops import __version__
-from ftops.localapi import files, inference, jobs, models
+from ftops.localapi import files, inference, jobs, models, together_routes
 from ftops.localapi import responses as out
 from ftops.localapi.config import Context, Problem, ServerConfig
 from ftops.localapi.gate import FaultInjector, Gate
@@ -205,6 +205,8 @@ def create_app(config: ServerConfig) -> LocalApp:
               tags=["classifiers"])
     def chat_classifications(body: Annotated[inference.ChatClassificationIn, Body()]) -> dict[str, Any]:
         return inference.classify_chat(ctx, body)
+
+    together_routes.register(api, ctx)  # Together's files and fine-tunes under /together
 
     # -- admin (not in the OpenAPI document) -----------------------------------------------------------
     @api.get("/_ftops/health", include_in_schema=False)

@@ -31,6 +31,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 RATE_LIMIT_BODY = {"object": "error", "message": "Requests rate limit exceeded", "type": "rate_limited",
                    "param": None, "code": "1300"}
 _OPEN_PATHS = ("/_ftops/health", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect")
+# Presigned-style upload URLs (Together's PUT step): the URL's signature is the credential, not the API key.
+_OPEN_PREFIXES = ("/together/_upload/",)
+# Fault injection applies to the API surfaces of every provider served here.
+_API_PREFIXES = ("/v1/", "/together/v1/")
 _UPLOAD_SLACK = 64 * 1024  # multipart framing around the file part
 
 
@@ -70,7 +74,7 @@ class FaultInjector:
     def decide(self, method: str, path: str) -> Decision:
         with self._lock:
             s = self.settings
-            if not path.startswith("/v1/"):
+            if not path.startswith(_API_PREFIXES):
                 return Decision()
             if s.methods and method.upper() not in {m.upper() for m in s.methods}:
                 return Decision()
@@ -137,7 +141,7 @@ class Gate:
             await self.app(scope, receive, send)
             return
         path, method = scope["path"], scope["method"]
-        if path not in _OPEN_PATHS and not self._authorized(scope):
+        if path not in _OPEN_PATHS and not path.startswith(_OPEN_PREFIXES) and not self._authorized(scope):
             await _json(send, 401, {"message": "Unauthorized", "request_id": uuid.uuid4().hex})
             return
         if method == "POST" and path == "/v1/files":

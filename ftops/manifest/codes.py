@@ -59,6 +59,9 @@ MOVE_TWICE = "M084"
 EVAL_SCORER_PARAMETER = "M090"
 MODEL_JOB_OR_BEST_OF = "M091"
 BEST_OF_NOT_SWEEP = "M092"
+# Providers.
+PROVIDER_FIELD = "M100"
+PROVIDER_SHAPE = "M101"
 # `ftops validate` on the data files.
 DATASET_TRUNCATED = "M070"
 DATASET_UNREADABLE = "M071"
@@ -113,6 +116,10 @@ CODES: dict[str, tuple[str, str]] = {
                             "has an invalid one.", "Add the parameter the scorer needs, or pick another scorer."),
     MODEL_JOB_OR_BEST_OF: ("A Model sets both `job` and `best_of`, or neither.", "Set exactly one of them."),
     BEST_OF_NOT_SWEEP: ("best_of.sweep names no FineTuningJob with a `matrix`.", "Name a matrix job (the sweep)."),
+    PROVIDER_FIELD: ("A field the job's provider does not have (e.g. epochs on Together, n_epochs on Mistral).",
+                     "Use the provider's own field (the hint names it), or change `provider`."),
+    PROVIDER_SHAPE: ("The job asks for something its provider cannot do (several training files on Together).",
+                     "Follow the hint, or run the job on another provider."),
     DATASET_TRUNCATED: ("More dataset errors than shown.", "Run `ftops data validate PATH` for all of them."),
     DATASET_UNREADABLE: ("A File's dataset cannot be read.", "Check the file's permissions."),
 }

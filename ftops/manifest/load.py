@@ -30,6 +30,7 @@ from ftops.manifest.evaluations import EvaluationEntry, check_evaluations
 from ftops.manifest.matrix import expand
 from ftops.manifest.model import Manifest
 from ftops.manifest.moves import MoveEntry, check_moves
+from ftops.manifest.provider_checks import check_providers
 from ftops.manifest.schema import (
     API_VERSION,
     EvaluationResource,
@@ -40,6 +41,7 @@ from ftops.manifest.schema import (
 )
 from ftops.manifest.schema import Document as ResourceDocument
 from ftops.manifest.yamlnodes import Document, Pos, YamlLimitError, YamlSyntaxError, iter_documents, unpack
+from ftops.providers import project_provider
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 _CLASSES: dict[str, type[BaseModel]] = {"File": FileResource, "FineTuningJob": JobResource, "Model": ModelResource,
@@ -286,6 +288,7 @@ def _load(paths: Sequence[str | Path], *, root: Path) -> Manifest:
     check_all(entries, root=root, broken=collector.broken, sources=collector.sources)
     check_moves(moves, entries, broken=collector.broken)
     check_evaluations(evaluations, entries, root=root, broken=collector.broken)
+    check_providers(entries, default=project_provider(root))
     if collector.diagnostics:
         raise ManifestError(collector.diagnostics)
     resources = tuple(e.resource for e in entries)

@@ -63,6 +63,26 @@ class Hyperparameters(_Strict):
     epochs: float | None = Field(None, gt=0, description="Passes over the data (> 0). Set this or training_steps.")
     seq_len: int | None = Field(None, ge=100, description="Training sequence length in tokens (≥ 100).")
     fim_ratio: float | None = Field(None, ge=0, le=1, description="Fill-in-the-middle ratio, 0..1; completion only.")
+    # Together AI (provider: together); ftops rejects a field the job's provider does not have.
+    n_epochs: int | None = Field(None, ge=1, le=20, description="Together: passes over the data, 1..20.")
+    n_checkpoints: int | None = Field(None, ge=1, le=20, description="Together: checkpoints saved, 1..20.")
+    n_evals: int | None = Field(None, ge=0, le=100, description="Together: evaluations on the validation file.")
+    batch_size: int | Literal["max"] | None = Field(
+        None, description='Together: batch size (an integer within the model\'s limits) or "max" (the default).'
+    )
+    warmup_ratio: float | None = Field(None, ge=0, le=1, description="Together: warmup share of steps, 0..1.")
+    max_grad_norm: float | None = Field(None, ge=0, description="Together: gradient clipping norm (≥ 0; 0 disables).")
+    lora: bool | None = Field(None, description="Together: LoRA adapters (true, default) or full training (false).")
+    lora_r: int | None = Field(None, ge=1, le=64, description="Together: LoRA rank, 1..64 (default: the model's).")
+    lora_alpha: int | None = Field(None, ge=1, description="Together: LoRA alpha (default 2 × rank).")
+    lora_dropout: float | None = Field(None, ge=0, lt=1, description="Together: LoRA dropout, 0..<1.")
+    training_method: Literal["sft", "dpo"] | None = Field(
+        None, description="Together: sft (supervised, default) or dpo (preference pairs)."
+    )
+    dpo_beta: float | None = Field(None, gt=0, description="Together, dpo only: the DPO beta (> 0).")
+    train_on_inputs: bool | Literal["auto"] | None = Field(
+        None, description='Together, sft only: also train on the prompt tokens (default "auto").'
+    )
 
 
 class WandbIntegration(_Strict):
@@ -95,6 +115,9 @@ _HYPERPARAMETER_NAMES = tuple(Hyperparameters.model_fields)
 class JobSpec(_Strict):
     """A fine-tuning job; field names follow the Mistral API. Any change except state/on_remove makes a new job."""
 
+    provider: Literal["mistral", "together"] | None = Field(
+        None, description="Where the job runs: mistral or together (default: `provider` in ftops.toml, else mistral)."
+    )
     model: str = Field(
         description="Base model to fine-tune (e.g. open-mistral-7b; classifier jobs: ministral-3b-latest).",
         json_schema_extra={"examples": list(FINE_TUNABLE_MODELS)},

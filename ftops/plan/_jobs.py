@@ -53,7 +53,7 @@ def job_after(job: DesiredJob) -> dict[str, Any]:
 def _plan_job(ctx: PlanContext, job: DesiredJob, stays: dict[str, DesiredJob]) -> None:
     entry = ctx.lock(job.address)
     remote = ctx.live.jobs.get(entry.remote_id) if entry is not None else None
-    if entry is not None and remote is None:
+    if entry is not None and remote is None and not _moved_from(entry, job):
         ctx.observe_drift(job.address, entry.remote_id, f"the tracked job {entry.remote_id} no longer exists")
     if entry is None or remote is None:
         _plan_new(ctx, job, entry)
@@ -87,6 +87,9 @@ def _plan_new(ctx: PlanContext, job: DesiredJob, entry: LockedResource | None) -
         return  # nothing to create only to cancel it
     if job.address in ctx.replace:
         reason, why = Reason.REPLACE_REQUESTED, f"--replace {job.address}: a new job is created"
+    elif entry is not None and (old := _moved_from(entry, job)):
+        reason, why = Reason.GONE, (f"moved from {old} to {job.job_spec.provider}: a new job is created there "
+                                    f"(the job {entry.remote_id} stays on {old}, no longer tracked)")
     elif entry is not None:
         reason, why = Reason.GONE, f"the tracked job {entry.remote_id} no longer exists; a new job is created"
     else:
@@ -94,10 +97,23 @@ def _plan_new(ctx: PlanContext, job: DesiredJob, entry: LockedResource | None) -
     cost = estimate_cost(job)
     ctx.add(job.address, Action.CREATE, after=job_after(job), depends_on=_file_deps(ctx, job), cost=cost,
             reason=reason, job_spec=job.job_spec,
-            reasons=[why, "created with auto_start=false: it is validated and parks in VALIDATED at no cost"])
+            reasons=[why, _create_note(job)])
     if job.state == "started":
         ctx.add(job.address, Action.START, after={"state": "started"}, depends_on=[job.address], cost=cost,
                 reason=Reason.STATE, reasons=["state: started — training starts once validation has finished"])
+
+
+def _moved_from(entry: LockedResource, job: DesiredJob) -> str | None:
+    """The provider a tracked job ran on, when the manifest now puts it on another one."""
+    recorded = entry.attributes.get("fingerprint_input")
+    old = str(recorded.get("provider", "mistral")) if isinstance(recorded, dict) else "mistral"
+    return old if old != job.job_spec.provider else None
+
+
+def _create_note(job: DesiredJob) -> str:
+    if job.job_spec.provider == "mistral":
+        return "created with auto_start=false: it is validated and parks in VALIDATED at no cost"
+    return f"on {job.job_spec.provider} a created job trains at once: creating it is the billed step"
 
 
 def _adoptable(ctx: PlanContext, job: DesiredJob) -> RemoteJob | None:

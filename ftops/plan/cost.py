@@ -39,6 +39,8 @@ def job_cost(job: DesiredJob, remote: RemoteJob | None = None) -> Cost:
 
 def estimate_cost(job: DesiredJob) -> Cost:
     model = job.spec["model"]
+    if job.spec.get("provider", "mistral") != "mistral":
+        return _provider_estimate(job, str(job.spec["provider"]))
     if base_model_of(model) is None:
         # Never price a typo as a neighbouring model (the manifest check M056 normally stops it earlier).
         raise PolicyError(f"{job.address}: '{model}' is not a fine-tunable base model; refusing to price it",
@@ -89,6 +91,18 @@ def warnings(epochs: float | None, steps: int | None) -> list[str]:
         out.append(f"Warning: {steps:,} training steps is more than {MAX_SANE_STEPS:,}; check training_steps "
                    "before starting this job")
     return out
+
+
+def _provider_estimate(job: DesiredJob, name: str) -> Cost:
+    """Another provider's price from its own rows of the rate table (``Provider.quote``)."""
+    from ftops.providers import get as get_provider
+
+    hp = dict(job.spec["hyperparameters"])
+    q = get_provider(name).quote(str(job.spec["model"]), job.data_tokens or 0, hp)
+    epochs = hp.get("n_epochs", 1)
+    return Cost(data_tokens=job.data_tokens, train_tokens=q.train_tokens,
+                epochs=float(epochs) if isinstance(epochs, int | float) else None, cost=q.cost, currency=q.currency,
+                source="estimate", tokens_exact=job.tokens_exact)
 
 
 def _quote(remote: RemoteJob) -> Cost | None:

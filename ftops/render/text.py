@@ -155,12 +155,19 @@ def _fields_to_show(change: Change) -> dict[str, Any]:
     return shown
 
 
+def _headline(change: Change) -> str:
+    provider = change.job_spec.provider if change.job_spec is not None else "mistral"
+    if change.action is Action.CREATE and provider != "mistral":
+        return f"will be created (on {provider} a created job trains at once: this is the billed step)"
+    return HEADLINES[change.action]
+
+
 def _change_block(change: Change) -> Text:
     symbol, style = SYMBOLS[change.action], STYLES[change.action]
     name = change.address.split(".", 1)[1]
     out = Text()
     target = f" {change.remote_id}" if change.remote_id else ""
-    out.append(f"  # {change.address}{target} {HEADLINES[change.action]}\n", style="bold")
+    out.append(f"  # {change.address}{target} {_headline(change)}\n", style="bold")
     for reason in change.reasons:
         out.append(f"  # {reason}\n", style="dim")
     out.append(f"{symbol:>3} ", style=f"bold {style}")

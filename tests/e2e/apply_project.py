@@ -54,6 +54,40 @@ spec:
 """
 
 
+# The same two jobs on Together (ftops.toml: provider = "together"): one training file each, trained at once.
+TOGETHER_MANIFEST = """\
+apiVersion: ftops/v1
+kind: File
+metadata: {name: train}
+spec: {path: ../data/train.jsonl}
+---
+apiVersion: ftops/v1
+kind: File
+metadata: {name: valid}
+spec: {path: ../data/valid.jsonl}
+---
+apiVersion: ftops/v1
+kind: FineTuningJob
+metadata: {name: support-aTAG}
+spec:
+  model: meta-llama/Meta-Llama-3.1-8B-Instruct-Reference
+  training_files: [{file: train}]
+  validation_files: [valid]
+  hyperparameters: {n_epochs: 1, learning_rate: 0.0001}
+  state: started
+---
+apiVersion: ftops/v1
+kind: FineTuningJob
+metadata: {name: support-bTAG}
+spec:
+  model: meta-llama/Meta-Llama-3.1-8B-Instruct-Reference
+  training_files: [{file: train}]
+  hyperparameters: {n_epochs: 2, lora_r: 8}
+  state: started
+"""
+PROVIDERS = ("mistral", "together")
+
+
 def _rows(n: int, tag: str) -> str:
     lines = []
     for i in range(n):
@@ -65,14 +99,21 @@ def _rows(n: int, tag: str) -> str:
 
 
 def make_project(
-    root: Path, *, state_a: str = "created", state_b: str = "created", extra: str = "", tag: str = ""
+    root: Path, *, state_a: str = "created", state_b: str = "created", extra: str = "", tag: str = "",
+    provider: str = "mistral",
 ) -> Path:
-    """``tag`` makes the data and job names unique, so many projects can share one local API."""
+    """``tag`` makes the data and job names unique, so many projects can share one local API.
+
+    ``provider="together"``: the same project on Together (its jobs are always ``started`` there).
+    """
     (root / "manifests").mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
     (root / "data" / "train.jsonl").write_text(_rows(12, "train" + tag))
     (root / "data" / "valid.jsonl").write_text(_rows(4, "valid" + tag))
     text = MANIFEST.replace("STATE_A", state_a).replace("STATE_B", state_b).replace("TAG", tag)
+    if provider == "together":
+        text = TOGETHER_MANIFEST.replace("TAG", tag)
+        (root / "ftops.toml").write_text('provider = "together"\n')
     (root / "manifests" / "project.yaml").write_text(text + extra)
     return root
 
@@ -81,8 +122,8 @@ def add_wandb(root: Path) -> Path:
     """Give the first job a W&B integration whose key is read from ``WANDB_ENV`` (see ``api_env(wandb=True)``)."""
     manifest = root / "manifests" / "project.yaml"
     text = manifest.read_text()
-    anchor = "  hyperparameters: {training_steps: 2, learning_rate: 0.0001}\n"
-    assert anchor in text
+    anchor = next(a for a in ("  hyperparameters: {training_steps: 2, learning_rate: 0.0001}\n",
+                              "  hyperparameters: {n_epochs: 1, learning_rate: 0.0001}\n") if a in text)
     wandb = f"  integrations: [{{project: support, api_key_env: {WANDB_ENV}}}]\n"
     manifest.write_text(text.replace(anchor, anchor + wandb, 1))
     return root
@@ -102,9 +143,12 @@ def add_jobs(root: Path, count: int, *, tag: str = "", state: str = "created") -
     return root
 
 
-def api_env(url: str, key: str = SECRET_KEY, *, wandb: bool = False) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FTOPS_ENDPOINT", "MISTRAL_API_KEY", "CI", WANDB_ENV)}
+def api_env(url: str, key: str = SECRET_KEY, *, wandb: bool = False, provider: str = "mistral") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FTOPS_ENDPOINT", "MISTRAL_API_KEY", "TOGETHER_API_KEY", "CI", WANDB_ENV)}
     env.update(FTOPS_ENDPOINT=url, MISTRAL_API_KEY=key, CI="true", NO_COLOR="1")
+    if provider == "together":  # ftops serve speaks Together under /together
+        env.update(FTOPS_ENDPOINT=f"{url}/together", TOGETHER_API_KEY=key)
     if wandb:
         env[WANDB_ENV] = WANDB_SECRET
     return env
@@ -164,7 +208,11 @@ def admin(url: str, method: str, path: str, body: Any = None, key: str = SECRET_
     return response.json()
 
 
-def list_all(url: str, what: str, key: str = SECRET_KEY) -> list[dict[str, Any]]:
+def list_all(url: str, what: str, key: str = SECRET_KEY, *, provider: str = "mistral") -> list[dict[str, Any]]:
+    if provider == "together":  # one unpaginated list
+        path = {"files": "/together/v1/files", "jobs": "/together/v1/fine-tunes"}[what]
+        return list(httpx.get(f"{url}{path}", headers={"Authorization": f"Bearer {key}"}, timeout=10.0)
+                    .json()["data"])
     path = {"files": "/v1/files", "jobs": "/v1/fine_tuning/jobs"}[what]
     out: list[dict[str, Any]] = []
     page = 0

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from apply_forked import run_forked, warm_up
 from apply_project import (
+    PROVIDERS,
     SECRET_KEY,
     WANDB_SECRET,
     ServeProcess,
@@ -33,6 +34,7 @@ from apply_project import (
 )
 
 POSTS = ["/v1/files", "/v1/fine_tuning/jobs"]
+POSTS_BY_PROVIDER = {"mistral": POSTS, "together": ["/together/v1/files", "/together/v1/fine-tunes"]}
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +48,12 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
         server.stop()
 
 
-def converged(root: Path, url: str, tag: str) -> dict[str, object]:
+def converged(root: Path, url: str, tag: str, provider: str = "mistral") -> dict[str, object]:
     lock = json.loads((root / "ftops.lock").read_text())
     assert lock["intents"] == []
     shas = {sha12(root / "data" / "train.jsonl"), sha12(root / "data" / "valid.jsonl")}
-    files = [f for f in list_all(url, "files") if any(s in f["filename"] for s in shas)]
-    jobs = [j for j in list_all(url, "jobs") if (j.get("suffix") or "").endswith(tag)]
+    files = [f for f in list_all(url, "files", provider=provider) if any(s in f["filename"] for s in shas)]
+    jobs = [j for j in list_all(url, "jobs", provider=provider) if (j.get("suffix") or "").endswith(tag)]
     assert len(files) == 2 and len(jobs) == 2, (files, jobs)
     assert {r["remote_id"] for r in lock["resources"].values()} == {f["id"] for f in files} | {j["id"] for j in jobs}
     return dict(lock)
@@ -70,30 +72,32 @@ def save_plan_without_secrets(root: Path, env: dict[str, str], log: Path) -> Non
     assert no_secrets(out, saved)
 
 
-def assert_views_without_secrets(root: Path, url: str, log: Path) -> None:
+def assert_views_without_secrets(root: Path, url: str, log: Path, provider: str = "mistral") -> None:
     """The lock and the JSON views of the converged project hold neither key."""
     outputs = [(root / "ftops.lock").read_text()]
     for args in (["status", "--format", "json"], ["models", "--format", "json"], ["jobs", "--format", "json"]):
-        code, out = run_forked(["-C", str(root), *args], api_env(url, wandb=True), log)
+        code, out = run_forked(["-C", str(root), *args], api_env(url, wandb=True, provider=provider), log)
         assert code == 0, out
         outputs.append(out)
     assert "job.support-a" in outputs[1] and no_secrets(*outputs)
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
 @pytest.mark.parametrize(
     ("name", "faults"),
     [
-        ("5xx", {"rate_5xx": 1.0, "budget": 3, "methods": ["POST"], "paths": POSTS}),
-        ("drop", {"rate_drop": 1.0, "budget": 3, "methods": ["POST"], "paths": POSTS}),
+        ("5xx", {"rate_5xx": 1.0, "budget": 3, "methods": ["POST"], "paths": "POSTS"}),
+        ("drop", {"rate_drop": 1.0, "budget": 3, "methods": ["POST"], "paths": "POSTS"}),
         ("mixed", {"rate_5xx": 0.2, "rate_drop": 0.2, "rate_429": 0.2, "retry_after": 0, "latency_ms": 20,
                    "seed": 3}),
     ],
 )
-def test_apply_converges_under_faults(serve: ServeProcess, tmp_path: Path, name: str, faults: dict[str, object]
-                                      ) -> None:
-    tag = f"-f{name}"
-    root = add_wandb(make_project(tmp_path / "p", tag=tag))
-    env = api_env(serve.url, wandb=True)
+def test_apply_converges_under_faults(serve: ServeProcess, tmp_path: Path, name: str, faults: dict[str, object],
+                                      provider: str) -> None:
+    tag = f"-f{name}{provider[0]}"
+    faults = {**faults, "paths": POSTS_BY_PROVIDER[provider]} if "paths" in faults else faults
+    root = add_wandb(make_project(tmp_path / "p", tag=tag, provider=provider))
+    env = api_env(serve.url, wandb=True, provider=provider)
     outputs: list[str] = []
     save_plan_without_secrets(root, env, tmp_path / "log")
     admin(serve.url, "PUT", "/_ftops/faults", faults)
@@ -109,10 +113,25 @@ def test_apply_converges_under_faults(serve: ServeProcess, tmp_path: Path, name:
         admin(serve.url, "PUT", "/_ftops/faults", {})
     assert code == 0, out
     assert "Traceback" not in out and no_secrets(*outputs)
-    converged(root, serve.url, tag)
-    assert_views_without_secrets(root, serve.url, tmp_path / "log")
-    if name == "drop":
+    converged(root, serve.url, tag, provider)
+    assert_views_without_secrets(root, serve.url, tmp_path / "log", provider)
+    if name == "drop" and provider == "mistral":
         assert "adopted" in out  # the lost answers were resolved by search, not by a second POST
+
+
+def test_together_dropped_creates_are_adopted_not_resent(serve: ServeProcess, tmp_path: Path) -> None:
+    """Together assigns job ids: a create whose answer is lost is found by suffix + full spec, never re-sent."""
+    root = make_project(tmp_path / "p", tag="-tdrop", provider="together")
+    env = api_env(serve.url, provider="together")
+    admin(serve.url, "PUT", "/_ftops/faults", {"rate_drop": 1.0, "budget": 2, "methods": ["POST"],
+                                              "paths": ["/together/v1/fine-tunes"]})
+    try:
+        code, out = run_forked(["-C", str(root), "apply", "--auto-approve"], env, tmp_path / "log")
+    finally:
+        admin(serve.url, "PUT", "/_ftops/faults", {})
+    assert code == 0, out
+    assert out.count("adopted after") == 2, out
+    converged(root, serve.url, "-tdrop", "together")
 
 
 def test_429_retries_honour_retry_after(serve: ServeProcess, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from apply_forked import fork_cli, run_forked, wait_pid, warm_up
 from apply_project import (
+    PROVIDERS,
     SECRET_KEY,
     WANDB_SECRET,
     ServeProcess,
@@ -35,6 +36,8 @@ from apply_project import (
 )
 
 TRIALS = int(os.environ.get("FTOPS_KILL9_TRIALS", "30"))
+# Together runs the same trials on its routes; fewer by default so CI time stays small (the env var sets both).
+TRIALS_BY_PROVIDER = {"mistral": TRIALS, "together": int(os.environ.get("FTOPS_KILL9_TRIALS", "12"))}
 WANDB = "  integrations: [{project: support, api_key_env: FTOPS_WANDB_KEY}]\n"
 
 
@@ -47,8 +50,8 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
         server.stop()
 
 
-def trial_project(root: Path, tag: str) -> Path:
-    make_project(root, state_a="started", tag=tag)
+def trial_project(root: Path, tag: str, provider: str = "mistral") -> Path:
+    make_project(root, state_a="started", tag=tag, provider=provider)
     manifest = root / "manifests" / "project.yaml"
     # Job A also has a W&B integration: its key must never reach the lock or any output.
     text = manifest.read_text().replace("  state: started\n", "  state: started\n" + WANDB, 1)
@@ -56,30 +59,32 @@ def trial_project(root: Path, tag: str) -> Path:
     return root
 
 
-def check_converged(root: Path, url: str, tag: str) -> None:
+def check_converged(root: Path, url: str, tag: str, provider: str = "mistral") -> None:
     lock = json.loads((root / "ftops.lock").read_text())
     assert lock["intents"] == []
     shas = {sha12(root / "data" / "train.jsonl"), sha12(root / "data" / "valid.jsonl")}
-    files = [f for f in list_all(url, "files") if any(s in f["filename"] for s in shas)]
+    files = [f for f in list_all(url, "files", provider=provider) if any(s in f["filename"] for s in shas)]
     assert len(files) == 2, f"duplicate uploads: {[f['filename'] for f in files]}"
-    jobs = [j for j in list_all(url, "jobs") if (j.get("suffix") or "").endswith(tag)]
+    jobs = [j for j in list_all(url, "jobs", provider=provider) if (j.get("suffix") or "").endswith(tag)]
     assert len(jobs) == 2, f"duplicate jobs: {[(j['id'], j['suffix']) for j in jobs]}"
     tracked = {r["remote_id"] for r in lock["resources"].values()}
     assert {f["id"] for f in files} | {j["id"] for j in jobs} <= tracked
 
 
-def test_kill9_mid_apply_never_duplicates(serve: ServeProcess, tmp_path: Path) -> None:
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_kill9_mid_apply_never_duplicates(serve: ServeProcess, tmp_path: Path, provider: str) -> None:
     admin(serve.url, "PUT", "/_ftops/faults", {"latency_ms": 25})
-    env = {**api_env(serve.url), "FTOPS_WANDB_KEY": WANDB_SECRET}
+    env = {**api_env(serve.url, provider=provider), "FTOPS_WANDB_KEY": WANDB_SECRET}
     rng = random.Random(int(os.environ.get("FTOPS_KILL9_SEED", "7")))
-    warm = trial_project(tmp_path / "warm", "-warm")
+    warm = trial_project(tmp_path / "warm", f"-warm{provider[0]}", provider)
     warm_up(["-C", str(warm), "apply", "--auto-approve"], env)
     outputs: list[str] = []
     killed = 0
     started = time.monotonic()
-    for trial in range(TRIALS):
-        tag = f"-k{trial}"
-        root = trial_project(tmp_path / f"t{trial}", tag)
+    trials = TRIALS_BY_PROVIDER[provider]
+    for trial in range(trials):
+        tag = f"-k{trial}{provider[0]}"
+        root = trial_project(tmp_path / f"t{trial}", tag, provider)
         args = ["-C", str(root), "apply", "--auto-approve"]
         pid = fork_cli(args, env, tmp_path / f"t{trial}.log")
         time.sleep(rng.uniform(0.0, 0.7))
@@ -91,10 +96,10 @@ def test_kill9_mid_apply_never_duplicates(serve: ServeProcess, tmp_path: Path) -
         code, out = run_forked(args, env, tmp_path / f"t{trial}.final.log")
         outputs.append(out)
         assert code == 0, out
-        check_converged(root, serve.url, tag)
+        check_converged(root, serve.url, tag, provider)
         outputs.append((root / "ftops.lock").read_text())
         assert time.monotonic() - started < 240, "kill -9 trials are too slow for CI"
-    assert killed >= TRIALS // 2, "most kills should land while apply is running"
+    assert killed >= trials // 2, "most kills should land while apply is running"
     for text in outputs:
         assert SECRET_KEY not in text and WANDB_SECRET not in text
 

@@ -17,13 +17,17 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ftops"
 # The reconciler: everything that plans, applies or records. The local API stands in for Mistral and must
 # not know any of it (its only ftops imports are the shared dataset rules, pricing and errors).
 RECONCILER = ("ftops.apply", "ftops.plan", "ftops.cli", "ftops.desired", "ftops.live", "ftops.render",
-              "ftops.state", "ftops.manifest", "ftops.client", "ftops.hashing", "ftops.tokencount")
+              "ftops.state", "ftops.manifest", "ftops.client", "ftops.hashing", "ftops.tokencount",
+              "ftops.providers")
 
 # layer → (forbidden prefixes, or None) and (allowed prefixes, or None)
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "ftops.localapi": RECONCILER,
     "ftops.plan": ("ftops.apply", "ftops.render", "ftops.cli", "ftops.localapi"),
     "ftops.apply": ("ftops.render", "ftops.cli", "ftops.localapi"),
+    # A provider maps specs to its API and back: it never reaches up into planning, applying or the CLI.
+    "ftops.providers": ("ftops.apply", "ftops.plan", "ftops.render", "ftops.cli", "ftops.localapi", "ftops.state",
+                        "ftops.desired", "ftops.manifest"),
 }
 # The client sits at the bottom: it may use only the package version, errors and settings-level basics.
 ALLOWED: dict[str, tuple[str, ...]] = {

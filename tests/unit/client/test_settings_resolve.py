@@ -101,3 +101,22 @@ def test_v1_hint_gives_the_host_root(tmp_path: Path) -> None:
 
 def test_endpoint_with_path_prefix_is_kept(tmp_path: Path) -> None:
     assert normalize_endpoint("https://Proxy.test/mistral/", where="x") == "https://proxy.test/mistral"
+
+
+def test_provider_from_ftops_toml_picks_its_key_variable(tmp_path: Path) -> None:
+    write(tmp_path, 'provider = "together"\nendpoint = "https://api.together.xyz"\n')
+    s = load_settings(tmp_path, environ={"MISTRAL_API_KEY": "mistral-key", "TOGETHER_API_KEY": KEY})
+    assert s.provider == "together" and s.require_api_key() == KEY
+    missing = load_settings(tmp_path, environ={"MISTRAL_API_KEY": "mistral-key"})
+    with pytest.raises(ConfigError) as err:
+        missing.require_api_key()
+    assert err.value.where == "TOGETHER_API_KEY" and "export TOGETHER_API_KEY=" in (err.value.hint or "")
+
+
+@pytest.mark.parametrize(("text", "message"), [('provider = "togther"\n', "unknown provider 'togther'"),
+                                               ("provider = ['together']\n", "'provider' in ftops.toml must be")])
+def test_bad_provider_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path, text)
+    with pytest.raises(ConfigError, match=re.escape(message)) as err:
+        load_settings(tmp_path, environ={})
+    assert str(err.value.where).endswith("ftops.toml:1")
