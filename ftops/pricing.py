@@ -130,9 +130,11 @@ def estimate(
 
 
 # -- Together AI -----------------------------------------------------------------------------------------
-# Source: together.ai/pricing, "Fine-tuning" table, as collected for shared/reference (2026-12): the price per
-# million tokens processed (training tokens x epochs + validation tokens x evaluations), by model size and
-# training type. Not re-checked offline: edit these rows, and nowhere else, when Together changes them.
+# Source: the "Fine-tuning" table of together.ai/pricing: the price per million tokens processed (training
+# tokens x epochs + validation tokens x evaluations; Together's docs confirm this formula and that there is no
+# minimum charge), by model size and training type. These rates were written down without access to the live
+# page and are NOT verified: check them there, and edit these rows, and nowhere else, when Together changes
+# them. Once a job exists, the API's own price (recorded in the lock) is what ftops shows.
 TOGETHER_SOURCE = "together.ai/pricing (fine-tuning, per 1M tokens processed)"
 
 

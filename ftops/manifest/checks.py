@@ -79,12 +79,14 @@ def dependency_graph(entries: Iterable[Entry]) -> dict[str, set[str]]:
 
 
 def check_all(
-    entries: list[Entry], *, root: Path, broken: Iterable[str] = (), sources: Iterable[Source] = ()
+    entries: list[Entry], *, root: Path, broken: Iterable[str] = (), sources: Iterable[Source] = (),
+    provider: str = "mistral",
 ) -> None:
     """Run every cross-resource and disk check.
 
     ``broken`` are addresses whose documents had errors (they exist, so references to them are fine);
-    ``sources`` are all documents of a known kind, valid or not, whose references are checked.
+    ``sources`` are all documents of a known kind, valid or not, whose references are checked; ``provider``
+    is the project's (a job on another provider is checked by ``provider_checks``, not against Mistral's models).
     """
     _check_duplicates(entries)
     _check_references(entries, set(broken), sources)
@@ -102,7 +104,7 @@ def check_all(
         if isinstance(e.resource, FileResource):
             _check_path(e, e.resource, resolved_root)
         elif isinstance(e.resource, JobResource):
-            _check_job(e.resource, e.source, reported)
+            _check_job(e.resource, e.source, reported, mistral=(e.resource.spec.provider or provider) == "mistral")
     _check_models(entries)
 
 
@@ -233,12 +235,15 @@ def _check_suffix(spec: Any, source: Source) -> None:
                       f"'{''.join(c if c not in bad else '-' for c in spec.suffix)}'")
 
 
-def _check_job(job: JobResource, source: Source, reported: set[tuple[int, str]] | None = None) -> None:
+def _check_job(job: JobResource, source: Source, reported: set[tuple[int, str]] | None = None, *,
+               mistral: bool = True) -> None:
     spec = job.spec
     hyper = spec.hyperparameters.model_fields_set
     matrix = spec.matrix or {}
     seen = reported if reported is not None else set()
     for key, check in (("model", _check_model), ("suffix", _check_suffix)):
+        if key == "model" and not mistral:
+            continue  # Mistral's base models and rate table say nothing about another provider's models
         if (id(source), key) not in seen:
             seen.add((id(source), key))
             check(spec, source)

@@ -285,10 +285,11 @@ def _load(paths: Sequence[str | Path], *, root: Path) -> Manifest:
         shown_paths = ", ".join(str(p) for p in paths) or "."
         collector.at(codes.NO_INPUT, "no manifest documents found", file=shown_paths,
                      hint="add File, FineTuningJob and Model documents (see `ftops schema` or examples/manifests)")
-    check_all(entries, root=root, broken=collector.broken, sources=collector.sources)
+    default_provider = project_provider(root)
+    check_all(entries, root=root, broken=collector.broken, sources=collector.sources, provider=default_provider)
     check_moves(moves, entries, broken=collector.broken)
     check_evaluations(evaluations, entries, root=root, broken=collector.broken)
-    check_providers(entries, default=project_provider(root))
+    check_providers(entries, default=default_provider)
     if collector.diagnostics:
         raise ManifestError(collector.diagnostics)
     resources = tuple(e.resource for e in entries)

@@ -21,6 +21,7 @@ own timestamps) here.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,8 @@ from typing import Any
 from ftops.client import MistralClient
 from ftops.client._http import HttpSession
 from ftops.client._retry import RetryPolicy
-from ftops.client.client import _seg
-from ftops.client.models import Event, JobMetadata, RemoteFile, RemoteJob, RemoteModel
+from ftops.client.client import Page, _seg
+from ftops.client.models import BaseModelCard, Event, JobMetadata, RemoteFile, RemoteJob, RemoteModel
 from ftops.errors import ApiError, ConflictError, NotFoundError
 
 STATUS = {"pending": "QUEUED", "queued": "QUEUED", "running": "RUNNING", "compressing": "RUNNING",
@@ -102,6 +103,10 @@ class TogetherClient(MistralClient):
         files = [self._file(i, "GET /v1/files") for i in items if isinstance(i, dict)]
         return [f for f in files if (search is None or search in f.filename)
                 and (purpose is None or f.purpose == purpose)]
+
+    def file_pages(self, *, search: str | None = None, purpose: str | None = None) -> Iterator[Page[RemoteFile]]:
+        """Together's file list is not paginated: one page, nothing left (the bounded refresh reads it whole)."""
+        yield Page(items=self.list_files(search=search, purpose=purpose), remaining=0)
 
     def get_file(self, file_id: str) -> RemoteFile:
         path = f"/v1/files/{_seg(file_id)}"
@@ -193,6 +198,16 @@ class TogetherClient(MistralClient):
         return [j for j in jobs if (suffix is None or j.suffix == suffix) and (model is None or j.model == model)
                 and (status is None or j.status == status)
                 and (created_after is None or j.created_at >= created_after)]
+
+    def job_pages(self, *, suffix: str | None = None, model: str | None = None, status: str | None = None,
+                  created_after: float | None = None) -> Iterator[Page[RemoteJob]]:
+        """Together's job list is not paginated: one page, nothing left."""
+        yield Page(items=self.list_jobs(suffix=suffix, model=model, status=status, created_after=created_after),
+                   remaining=0)
+
+    def list_base_models(self) -> list[BaseModelCard]:
+        """No Mistral-style capability cards here: the provider's own checks and rate table decide models."""
+        return []
 
     def get_job(self, job_id: str) -> RemoteJob:
         path = f"/v1/fine-tunes/{_seg(job_id)}"

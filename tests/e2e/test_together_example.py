@@ -98,7 +98,7 @@ def test_a_job_cannot_name_another_provider_than_the_project(project: Path) -> N
 def test_moving_a_project_to_together_recreates_the_job_there(project: Path) -> None:
     toml = project / "ftops.toml"
     together_toml = toml.read_text()
-    toml.write_text('manifests = "manifests"\nlock = "ftops.lock"\n')
+    toml.write_text('manifests = "manifests"\nlock = "ftops.lock"\nendpoint = "local"\n')
     jobs = project / "manifests" / "jobs.yaml"
     together_jobs = jobs.read_text()
     head, _, _ = together_jobs.replace("meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
