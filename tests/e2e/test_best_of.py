@@ -43,7 +43,7 @@ def _run(root: Path, *args: str) -> Result:
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FTOPS_LOCAL_SPEED", "100000")
-    monkeypatch.delenv("FTOPS_ENDPOINT", raising=False)
+    monkeypatch.setenv("FTOPS_ENDPOINT", "local")  # the embedded local API, on purpose (also under CI=true)
     root = make_eval_project(tmp_path)
     (root / "manifests" / "project.yaml").write_text(MANIFEST)
     return root

@@ -37,7 +37,7 @@ def _models(root: Path) -> dict[str, dict]:
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FTOPS_LOCAL_SPEED", "100000")
-    monkeypatch.delenv("FTOPS_ENDPOINT", raising=False)
+    monkeypatch.setenv("FTOPS_ENDPOINT", "local")  # the embedded local API, on purpose (also under CI=true)
     root = tmp_path / "continuous"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".ftops", "ftops.lock"))
     return root

@@ -21,7 +21,7 @@ def _run(root: Path, *args: str) -> Result:
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp = pytest.MonkeyPatch()
     mp.setenv("FTOPS_LOCAL_SPEED", "100000")
-    mp.delenv("FTOPS_ENDPOINT", raising=False)
+    mp.setenv("FTOPS_ENDPOINT", "local")  # the embedded local API, on purpose (also under CI=true)
     root = make_eval_project(tmp_path_factory.mktemp("evalproj"))
     applied = _run(root, "apply", "--auto-approve", "--wait")
     assert applied.exit_code == 0, applied.output
