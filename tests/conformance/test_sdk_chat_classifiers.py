@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+SDK_MAJOR = int(importlib.metadata.version("mistralai").split(".")[0])
 
 
 def _trained_model(sdk: Any, tmp_path: Path, rows: list[dict[str, Any]], **kw: Any) -> str:
@@ -64,7 +67,9 @@ def test_classifiers_answer_with_the_labels_of_the_training_data(sdk: Any, tmp_p
     out = sdk.client.classifiers.classify(model=model, inputs=["charged twice for one order", "parcel not arrived"])
     tops = [max(r["intent"].scores, key=r["intent"].scores.get) for r in out.results]
     assert tops == ["billing", "shipping"]
-    chat = sdk.client.classifiers.classify_chat(
-        model=model, inputs={"messages": [{"role": "user", "content": "refund the duplicate payment please"}]})
+    # mistralai 2.x names this argument `input` (the JSON field); 1.x called it `inputs`.
+    argument = "input" if SDK_MAJOR >= 2 else "inputs"
+    conversation = {"messages": [{"role": "user", "content": "refund the duplicate payment please"}]}
+    chat = sdk.client.classifiers.classify_chat(model=model, **{argument: conversation})
     scores = chat.results[0]["intent"].scores
     assert max(scores, key=scores.get) == "billing" and abs(sum(scores.values()) - 1.0) < 1e-6
