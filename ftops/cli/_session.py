@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -35,6 +35,10 @@ from ftops.client import MistralClient, RetryPolicy
 from ftops.client.deprecation import deprecation_warning
 from ftops.errors import ConfigError
 from ftops.settings import STATE_DIR, Settings, load_settings
+
+if TYPE_CHECKING:
+    from ftops.state.runlock import RunLockSlot
+    from ftops.state.store import LockStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 LOCALAPI_DIR = "localapi"
@@ -151,3 +155,21 @@ def http_timeout(default: float = 30.0) -> float:
     except ValueError:
         return default
     return value if value > 0 else default
+
+
+def run_lock_of(settings: Settings) -> Path | RunLockSlot:
+    """The run lock of the configured backend: ``.ftops/apply.lock`` for file, a row/object when remote."""
+    from ftops.state.backends.config import run_lock_target
+
+    return run_lock_target(settings.backend, settings.state_dir)
+
+
+def open_store(settings: Settings, *, check_endpoint: bool = True) -> LockStore:
+    """The state on the configured backend (``[backend]`` in ftops.toml; ``ftops.lock`` by default).
+
+    ``check_endpoint=False`` for the commands that only edit what the lock records (``state rm|mv``)."""
+    from ftops.state.backends.config import state_backend
+    from ftops.state.store import LockStore
+
+    return LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity if check_endpoint else None,
+                          backend=state_backend(settings.backend, settings.lock_path))

@@ -27,28 +27,18 @@ from ftops.apply.run import EXIT_INTERRUPTED, ApplyOptions, execute_plan, prefli
 from ftops.apply.status import aligned, status_rows, text_table
 from ftops.apply.wait import LiveDisplay, PlainDisplay, follow_jobs, parked, report_skipped, wait_targets
 from ftops.cli._output import line_oriented, use_color
-from ftops.cli._session import open_session, pass_settings
+from ftops.cli._session import open_session, open_store, pass_settings, run_lock_of
 from ftops.cli.plan_cmds import check_max_cost, cost_limit
 from ftops.errors import ApplyError, FtopsError
 from ftops.plan.model import Plan
 from ftops.render.text import render_text
 from ftops.settings import Settings
-from ftops.state.backends.config import read_state, run_lock_target, state_backend
-from ftops.state.runlock import RunLock, RunLockSlot
-from ftops.state.store import LockStore
+from ftops.state.backends.config import read_state
+from ftops.state.runlock import RunLock
 
 PLAN_SNIFF_BYTES = 4096
 
 
-def _run_lock(settings: Settings) -> Path | RunLockSlot:
-    """The run lock of the configured backend: ``.ftops/apply.lock`` for file, a row/object when remote."""
-    return run_lock_target(settings.backend, settings.state_dir)
-
-
-def _open_store(settings: Settings) -> LockStore:
-    """The state on the configured backend (``[backend]`` in ftops.toml; ``ftops.lock`` by default)."""
-    return LockStore.open(settings.lock_path, endpoint=settings.endpoint_identity,
-                          backend=state_backend(settings.backend, settings.lock_path))
 
 
 def _is_plan_file(arg: str) -> bool:
@@ -116,8 +106,8 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
     options = ApplyOptions(parallelism=parallelism, wait=wait_jobs, timeout=timeout,
                            live_display=wait_jobs and not line_oriented())
     echo = click.echo
-    with open_session(settings, echo=echo) as session, RunLock.hold(_run_lock(settings), "apply") as runlock, \
-            _open_store(settings) as store:
+    with open_session(settings, echo=echo) as session, RunLock.hold(run_lock_of(settings), "apply") as runlock, \
+            open_store(settings) as store:
         resolve_open_intents(session.client, store, echo=echo)
         manifest = load_project(settings, paths)
         current = store.lock if store.exists else None
@@ -201,8 +191,8 @@ def _confirm() -> None:
 @pass_settings
 def wait_cmd(settings: Settings, addresses: tuple[str, ...], timeout: float) -> None:
     """Follow queued, validating or training jobs to the end (all tracked, or ADDRESS...); skips parked ones."""
-    with open_session(settings, echo=click.echo) as session, RunLock.hold(_run_lock(settings), "wait"), \
-            _open_store(settings) as store:
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(run_lock_of(settings), "wait"), \
+            open_store(settings) as store:
         resources = store.lock.resources
         unknown = [a for a in addresses if a not in resources or resources[a].kind != "job"]
         if unknown:
@@ -286,8 +276,8 @@ def import_cmd(settings: Settings, address: str, remote_id: str, force: bool) ->
     cache = HashCache.load(settings.state_dir / "hashes.json")
     desired = build_desired(manifest, hashes=cache, tokens=None)
     cache.save()
-    with open_session(settings, echo=click.echo) as session, RunLock.hold(_run_lock(settings), "import"), \
-            _open_store(settings) as store:
+    with open_session(settings, echo=click.echo) as session, RunLock.hold(run_lock_of(settings), "import"), \
+            open_store(settings) as store:
         result = import_resource(session.client, store, desired, address, remote_id, force=force)
     for note in result.replaced:
         click.echo(f"Replaced: {note}.")
@@ -310,8 +300,8 @@ def refresh_cmd(settings: Settings) -> None:
     from ftops.plan.model import Action
 
     echo = click.echo
-    with open_session(settings, echo=echo) as session, RunLock.hold(_run_lock(settings), "refresh") as runlock, \
-            _open_store(settings) as store:
+    with open_session(settings, echo=echo) as session, RunLock.hold(run_lock_of(settings), "refresh") as runlock, \
+            open_store(settings) as store:
         resolve_open_intents(session.client, store, echo=echo)
         manifest = load_project(settings)
         plan, live = plan_and_snapshot(settings, session.client, store.lock if store.exists else None, manifest)

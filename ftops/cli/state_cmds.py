@@ -18,18 +18,17 @@ from pathlib import Path
 import click
 
 from ftops.addresses import Address
-from ftops.cli._session import pass_settings
+from ftops.cli._session import open_store, pass_settings, run_lock_of
 from ftops.cli.state_sync_cmds import pull_cmd, push_cmd
 from ftops.errors import StateError
 from ftops.settings import Settings, load_settings
 from ftops.state import mergedriver
-from ftops.state.backends.config import read_state, run_lock_target, state_backend
+from ftops.state.backends.config import read_state
 from ftops.state.gitdriver import DRIVER, attributes_line, driver_command, install_merge_driver
 from ftops.state.lockfile import LOCK_FILE_NAME
 from ftops.state.model import LockedResource, LockFile
 from ftops.state.moves import followers
 from ftops.state.runlock import RunLock, force_unlock
-from ftops.state.store import LockStore
 
 
 @click.command("force-unlock")
@@ -41,14 +40,8 @@ def force_unlock_cmd(lock_id: str) -> None:
     """
     # The project root is the current directory (``ftops -C DIR`` has already changed into it).
     settings = load_settings(Path.cwd())
-    removed = force_unlock(run_lock_target(settings.backend, settings.state_dir), lock_id)
+    removed = force_unlock(run_lock_of(settings), lock_id)
     click.echo(f"Removed the run lock {removed.id} held by {removed.owner.describe()} since {removed.created_at}.")
-
-
-def _open_store(settings: Settings) -> LockStore:
-    """The state on the configured backend; ``with`` flushes it (the endpoint check is apply's business)."""
-    return LockStore.open(settings.lock_path, endpoint=None, backend=state_backend(settings.backend,
-                                                                                  settings.lock_path))
 
 
 def _read(settings: Settings) -> LockFile:
@@ -129,8 +122,8 @@ def rm_cmd(settings: Settings, addresses: tuple[str, ...]) -> None:
 
     The next plan treats a still-declared address as new (plan-time adoption finds the object again).
     """
-    with RunLock.hold(run_lock_target(settings.backend, settings.state_dir), "state rm"), \
-            _open_store(settings) as store:
+    with RunLock.hold(run_lock_of(settings), "state rm"), \
+            open_store(settings, check_endpoint=False) as store:
         lock = store.lock if store.exists else _read(settings)
         chosen = [(str(Address.parse(a)), _tracked(lock, a, settings)) for a in addresses]
         for address, _ in chosen:
@@ -147,8 +140,8 @@ def rm_cmd(settings: Settings, addresses: tuple[str, ...]) -> None:
 def mv_cmd(settings: Settings, old: str, new: str) -> None:
     """Track what OLD tracks at NEW instead (same kind; NEW must not be tracked). No API call."""
     old_key, new_key = str(Address.parse(old)), str(Address.parse(new))
-    with RunLock.hold(run_lock_target(settings.backend, settings.state_dir), "state mv"), \
-            _open_store(settings) as store:
+    with RunLock.hold(run_lock_of(settings), "state mv"), \
+            open_store(settings, check_endpoint=False) as store:
         lock = store.lock if store.exists else _read(settings)
         _tracked(lock, old_key, settings)
         if Address.parse(old_key).kind != Address.parse(new_key).kind:

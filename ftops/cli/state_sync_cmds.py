@@ -14,10 +14,10 @@ from pathlib import Path
 
 import click
 
-from ftops.cli._session import pass_settings
+from ftops.cli._session import pass_settings, run_lock_of
 from ftops.errors import StateError
 from ftops.settings import Settings
-from ftops.state.backends.config import run_lock_target, state_backend
+from ftops.state.backends.config import state_backend
 from ftops.state.lockfile import dump_lock, load_state, scrub
 from ftops.state.lockschema import parse_lock
 from ftops.state.model import LockFile
@@ -62,7 +62,7 @@ def push_cmd(settings: Settings, file: Path, force: bool) -> None:
     pushed = parse_lock(text, where=str(file))
     scrub(pushed, where=str(file))
     backend = state_backend(settings.backend, settings.lock_path)
-    with RunLock.hold(run_lock_target(settings.backend, settings.state_dir), "state push"):
+    with RunLock.hold(run_lock_of(settings), "state push"):
         current, stored, _, journal = load_state(backend)
         if journal and not force:
             raise StateError("the backend has journal records of an interrupted run", where=backend.describe(),
