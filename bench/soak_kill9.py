@@ -63,7 +63,9 @@ def main() -> None:
                     wait_pid(pid, 30)
                 first = (tmp / "kill.log").read_text(errors="replace")
                 code, out = run_forked(cmd, env, tmp / "final.log")
-                failures += code != 0
+                if code != 0:  # say why: a failed re-run is what the soak exists to find
+                    failures += 1
+                    print(f"trial {trial}: the final apply exited {code}:\n" + "\n".join(out.splitlines()[-6:]))
                 lock_text = (root / "ftops.lock").read_text() if (root / "ftops.lock").exists() else ""
                 leaks += any(s in t for s in (SECRET_KEY, WANDB_SECRET) for t in (first, out, lock_text))
                 shas = {sha12(root / "data" / "train.jsonl"), sha12(root / "data" / "valid.jsonl")}
