@@ -22,7 +22,8 @@ SECRET_KEY = "sk-test-SECRET-7f3a9c1e5b2d4f6a8c0e"
 WANDB_SECRET = "wandbSECRET" + "0123456789abcdef0123456789abc"  # 40 characters
 WANDB_ENV = "FTOPS_WANDB_KEY"
 
-MANIFEST = """\
+# The two datasets every project here trains on (tests that build their own jobs reuse them).
+FILES = """\
 apiVersion: ftops/v1
 kind: File
 metadata: {name: train}
@@ -32,6 +33,8 @@ apiVersion: ftops/v1
 kind: File
 metadata: {name: valid}
 spec: {path: ../data/valid.jsonl}
+"""
+MANIFEST = FILES + """\
 ---
 apiVersion: ftops/v1
 kind: FineTuningJob
@@ -55,16 +58,7 @@ spec:
 
 
 # The same two jobs on Together (ftops.toml: provider = "together"): one training file each, trained at once.
-TOGETHER_MANIFEST = """\
-apiVersion: ftops/v1
-kind: File
-metadata: {name: train}
-spec: {path: ../data/train.jsonl}
----
-apiVersion: ftops/v1
-kind: File
-metadata: {name: valid}
-spec: {path: ../data/valid.jsonl}
+TOGETHER_MANIFEST = FILES + """\
 ---
 apiVersion: ftops/v1
 kind: FineTuningJob

@@ -10,19 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apply_project import ServeProcess, _rows, list_all, run_cli
+from apply_project import FILES, ServeProcess, _rows, list_all, run_cli
 
-FILES = """\
-apiVersion: ftops/v1
-kind: File
-metadata: {name: train}
-spec: {path: ../data/train.jsonl}
----
-apiVersion: ftops/v1
-kind: File
-metadata: {name: valid}
-spec: {path: ../data/valid.jsonl}
-"""
 JOB = """\
 apiVersion: ftops/v1
 kind: FineTuningJob
