@@ -50,7 +50,8 @@ def write_project(root: Path, data: Path, counts: dict[str, int], endpoint: str)
         "apiVersion: ftops/v1\nkind: FineTuningJob\nmetadata:\n  name: big-job\nspec:\n"
         f"  model: {MODEL}\n  training_files:\n    - file: big\n  hyperparameters:\n    training_steps: 10\n"
         "  state: created\n")
-    LockStore.open(root / "ftops.lock", endpoint=endpoint).record_token_counts(counts)
+    with LockStore.open(root / "ftops.lock", endpoint=endpoint) as store:  # closing writes the lock itself
+        store.record_token_counts(counts)
 
 
 def main() -> None:
@@ -98,7 +99,8 @@ def cold_plan(root: Path, tokens: int, env: dict[str, str], label: str) -> None:
                           capture_output=True, text=True, timeout=600, env=env)
     wall = time.perf_counter() - start
     assert done.returncode in (0, 2), done.stdout + done.stderr
-    recounted = bool(json.loads((root / ".ftops" / "hashes.json").read_text()).get("tokens"))
+    cache = root / ".ftops" / "hashes.json"  # not written when nothing was cached (a just-written file is "racy")
+    recounted = cache.exists() and bool(json.loads(cache.read_text()).get("tokens"))
     shown = f"{tokens:,} data tokens, exact count" in done.stdout
     print(f"cold plan, {label} (fresh clone, count in the lock): {wall:.2f} s; recounted: {recounted}; "
           f"shows the exact count: {shown}")
