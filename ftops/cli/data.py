@@ -8,6 +8,7 @@ Exit code 1 when a validated file has errors; bad paths and options become one c
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -70,7 +71,7 @@ def validate_cmd(files: tuple[str, ...], kind: str | None, model: str | None, fm
     from ftops.datasets import validate_path
 
     reports = [validate_path(f, kind=kind, model=model, count_tokens=not no_tokens,  # type: ignore[arg-type]
-                             max_errors=max(max_errors, 1)) for f in files]
+                             max_errors=max(max_errors, 1), workers=os.cpu_count() or 1) for f in files]
     if fmt == "json":
         payload: dict[str, Any] = {"version": 1, "ok": all(r.ok for r in reports),
                                    "files": [_trim(r.to_dict(), max_errors) for r in reports]}

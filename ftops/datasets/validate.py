@@ -142,12 +142,15 @@ def validate_path(
     model: str | None = None,
     count_tokens: bool = True,
     max_errors: int = DEFAULT_MAX_RECORDS,
+    workers: int = 1,
 ) -> ValidationReport:
     """Validate a JSONL file against Mistral's fine-tuning rules and count its tokens.
 
     ``kind`` forces the data kind (``"classifier"`` for classifier jobs); otherwise the first valid row
     decides. ``model`` picks the tokenizer (mistral-common's table); without mistral-common the count is
     an estimate (``tokens_exact=False``). Raises :class:`DatasetError` only when the file cannot be read.
+    With ``workers`` > 1 a large file is checked in that many processes (``ftops.datasets.parallel``), with
+    the same report; callers running threads of their own (the local API) keep the default of one.
     """
     report = ValidationReport(path=str(path), kind=kind, max_records=max(1, max_errors))
     counter = None
@@ -158,13 +161,29 @@ def validate_path(
         report.tokenizer = counter.choice.name
         report.tokens_exact = counter.choice.exact
         report.tokenizer_note = counter.choice.note
+    if workers > 1 and _size(path) >= parallel_min_bytes(count_tokens):
+        from ftops.datasets.parallel import validate_chunked
+
+        return validate_chunked(Path(path), report, model=model, count_tokens=count_tokens, workers=workers)
     with open_dataset(path) as stream:
         for row in iter_rows(stream, kind=kind):
-            _account(report, row, counter)
+            account(report, row, counter)
     return report
 
 
-def _account(report: ValidationReport, row: Row, counter: Any) -> None:
+def parallel_min_bytes(count_tokens: bool) -> int:
+    """Below this size one process is faster than starting workers (each loads the tokenizer when counting)."""
+    return (64 if count_tokens else 16) * 1024 * 1024
+
+
+def _size(path: str | Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # open_dataset reports it
+
+
+def account(report: ValidationReport, row: Row, counter: Any) -> None:
     report.total_lines += 1
     report.bytes += row.size
     if report.kind is None and row.kind is not None:

@@ -7,6 +7,7 @@ naming the dataset line. At most :data:`MAX_PER_FILE` per file are listed, then 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from ftops.datasets import ValidationReport, validate_path
@@ -57,7 +58,7 @@ def _check_one(
     kind, model = _usage(manifest, name)
     path = manifest.file_path(file)
     try:
-        report = validate_path(path, kind=kind, model=model, count_tokens=count_tokens)
+        report = validate_path(path, kind=kind, model=model, count_tokens=count_tokens, workers=os.cpu_count() or 1)
     except (OSError, FtopsError) as exc:
         reason = exc.message if isinstance(exc, FtopsError) else (exc.strerror or str(exc))
         out.diagnostics.append(Diagnostic(codes.DATASET_UNREADABLE, f"cannot read dataset {file.spec.path}: {reason}",

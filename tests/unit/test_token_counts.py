@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ftops.datasets import validate_path
+from ftops.datasets import parallel as parallel_module
+from ftops.datasets import validate, validate_path
 from ftops.datasets.tokens import mistral_common_available
 from ftops.hashing import HashCache
 from ftops.state.store import LockStore
@@ -64,7 +65,7 @@ def test_store_records_exactly_the_counts_used_and_skips_unchanged_writes(tmp_pa
 
 @needs_tokenizers
 @pytest.mark.skipif(not HH.exists(), reason="needs ../shared/datasets")
-def test_parallel_count_equals_the_serial_count(tmp_path: Path) -> None:
+def test_parallel_count_equals_the_serial_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "mixed.jsonl"
     with path.open("wb") as out:
         out.write(b"not json\n{\"messages\": []}\n")  # invalid rows before the first valid one
@@ -72,5 +73,11 @@ def test_parallel_count_equals_the_serial_count(tmp_path: Path) -> None:
         out.write(b"{\"text\": \"a pretrain row in an instruct file\"}\n")
         shutil.copyfileobj(HH.open("rb"), out)
     serial = validate_path(path, model="open-mistral-7b").data_tokens
-    parallel, exact = count_tokens(path, "open-mistral-7b", min_parallel_bytes=0, chunk_bytes=200_000, workers=2)
+    monkeypatch.setattr(validate, "parallel_min_bytes", lambda count_tokens: 0)
+    monkeypatch.setattr(parallel_module, "CHUNK_BYTES", 200_000)
+    ranges: list[list[tuple[int, int]]] = []
+    split = parallel_module.line_ranges
+    monkeypatch.setattr(parallel_module, "line_ranges", lambda *a: ranges.append(split(*a)) or ranges[-1])
+    parallel, exact = count_tokens(path, "open-mistral-7b", workers=2)
+    assert len(ranges[0]) > 1  # it was split
     assert exact and parallel == serial
