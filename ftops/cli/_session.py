@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -31,12 +32,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from ftops.client import MistralClient, RetryPolicy
-from ftops.client.deprecation import deprecation_warning
 from ftops.errors import ConfigError
 from ftops.settings import STATE_DIR, Settings, load_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the client (httpx, pydantic models) loads when a session opens, not with every command
+    from ftops.client import MistralClient, RetryPolicy
     from ftops.state.runlock import RunLockSlot
     from ftops.state.store import LockStore
 
@@ -64,10 +64,7 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _start_embedded(state_dir: Path, root: Path) -> Any:
-    from ftops.localapi.config import default_api_key
-    from ftops.localapi.embedded import start_embedded
-
+def _prepare_state_dir(state_dir: Path, root: Path) -> None:
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         ignore = root / STATE_DIR / ".gitignore"
@@ -77,7 +74,46 @@ def _start_embedded(state_dir: Path, root: Path) -> Any:
         raise ConfigError(f"cannot create the local API state directory: {exc.strerror or exc}",
                           where=str(state_dir),
                           hint="make the project directory writable, or set FTOPS_ENDPOINT to a remote API") from None
-    return start_embedded(state_dir, api_key=default_api_key())
+
+
+def _start_embedded(state_dir: Path, root: Path) -> Any:
+    """The embedded local API: a child process from a fresh CLI process, a thread where FastAPI is loaded."""
+    from ftops.localapi.defaults import default_api_key
+
+    _prepare_state_dir(state_dir, root)
+    if "fastapi" in sys.modules:
+        from ftops.localapi.embedded import start_embedded
+
+        return start_embedded(state_dir, api_key=default_api_key())
+    from ftops.localapi.process import spawn_local_api
+
+    return spawn_local_api(state_dir, default_api_key())
+
+
+_EARLY: dict[Path, Any] = {}  # embedded APIs started ahead of their session, by state directory
+
+
+def start_local_api_early(settings: Settings) -> None:
+    """Start the embedded local API now, if the session will use one, so that it boots on another core while
+    the command loads its manifests; ``open_session`` takes it over. Nothing happens when an endpoint is
+    configured, when CI requires one (the session reports that), or in a process with FastAPI loaded."""
+    if settings.endpoint is not None or "fastapi" in sys.modules:
+        return
+    try:
+        settings.require_configured_endpoint()
+    except ConfigError:
+        return  # the session reports it, after any manifest error
+    state_dir = settings.state_dir / LOCALAPI_DIR
+    if state_dir in _EARLY:
+        return
+    try:
+        server = _start_embedded(state_dir, settings.root)
+    except ConfigError:
+        return  # open_session starts it again and reports the problem in its place
+    _EARLY[state_dir] = server
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # the command failed before its session (a bad manifest): stop it with the command
+        ctx.call_on_close(lambda: _EARLY.pop(state_dir, server) is server and server.stop())
 
 
 @contextmanager
@@ -88,6 +124,7 @@ def open_session(
     retry: RetryPolicy | None = None,
 ) -> Iterator[Session]:
     """Open the API named by ``settings`` (or the embedded local API) and announce it; close on exit."""
+    from ftops.client.deprecation import deprecation_warning
     from ftops.providers import get as get_provider
 
     provider = get_provider(settings.provider)
@@ -96,7 +133,7 @@ def open_session(
         if settings.endpoint is None:
             settings.require_configured_endpoint()
             state_dir = settings.state_dir / LOCALAPI_DIR
-            server = _start_embedded(state_dir, settings.root)
+            server = _EARLY.pop(state_dir, None) or _start_embedded(state_dir, settings.root)
             stack.callback(server.stop)
             base_url, api_key = server.url + provider.local_root, server.api_key
             label = f"the embedded local API at {base_url}"

@@ -11,27 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ftops.apply.pipeline import compute_plan, load_project, waiting_job
 from ftops.cli._output import use_color
-from ftops.cli._session import open_session, pass_settings
+from ftops.cli._session import open_session, pass_settings, start_local_api_early
 from ftops.errors import FtopsError as PlanError
 from ftops.errors import PolicyError
-from ftops.plan.model import Action, Plan
-from ftops.plan.planfile import save_plan
-from ftops.render.json import render_json
-from ftops.render.markdown import render_markdown
-from ftops.render.text import money, render_text
 from ftops.settings import Settings
-from ftops.state.backends.config import read_state
-from ftops.state.lockfile import check_endpoint
+
+if TYPE_CHECKING:
+    from ftops.plan.model import Plan
 
 EXIT_CHANGES = 2
 
 
 def check_max_cost(plan: Plan, max_cost: float, *, source: str = "--max-cost") -> None:
+    from ftops.plan.model import Action
+    from ftops.render.text import money
+
     total = plan.total_cost()
     if total <= max_cost:
         return
@@ -54,9 +53,15 @@ def cost_limit(flag: float | None, settings: Settings) -> tuple[float | None, st
 
 def _render(plan: Plan, fmt: str) -> str:
     if fmt == "json":
+        from ftops.render.json import render_json
+
         return render_json(plan)
     if fmt == "markdown":
+        from ftops.render.markdown import render_markdown
+
         return render_markdown(plan)
+    from ftops.render.text import render_text
+
     return render_text(plan, color=use_color())
 
 
@@ -87,6 +92,11 @@ def plan_cmd(
     settings: Settings,
 ) -> None:
     """Show what `ftops apply` would change, and what it would cost. Changes nothing."""
+    start_local_api_early(settings)  # first: it boots on another core while this process imports and loads
+    from ftops.apply.pipeline import compute_plan, load_project, waiting_job
+    from ftops.state.backends.config import read_state
+    from ftops.state.lockfile import check_endpoint
+
     manifest = load_project(settings, paths)
     lock = read_state(settings.backend, settings.lock_path)
     check_endpoint(lock, settings.endpoint_identity, where=str(settings.lock_path))
@@ -102,6 +112,8 @@ def plan_cmd(
             raise
     click.echo(_render(plan, fmt), nl=False)
     if out is not None:
+        from ftops.plan.planfile import save_plan  # pydantic models of the plan file: only with -o
+
         save_plan(Path(out), plan, targets=targets, replace=replace)
         info(f"Saved the plan to {out}. Apply exactly this plan with: ftops apply {out}")
     actionable = [c for c in plan.changes if waiting_job(c, plan) is None]

@@ -65,7 +65,8 @@ def serve(
     allow_remote: bool,
 ) -> None:
     """Run the local Mistral-compatible fine-tuning API (files, jobs, models) until Ctrl-C."""
-    from ftops.localapi.config import DEFAULT_API_KEY, ServerConfig, default_speed
+    from ftops.localapi.config import ServerConfig
+    from ftops.localapi.defaults import DEFAULT_API_KEY, default_speed
     from ftops.localapi.embedded import serve_config
     from ftops.localapi.schemas import FaultSettings
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -22,9 +22,11 @@ from pydantic import BaseModel, ValidationError
 
 from ftops.client._http import HttpSession
 from ftops.client._retry import RetryPolicy
-from ftops.client.inference_models import ChatCompletion, Classification
 from ftops.client.models import BaseModelCard, RemoteFile, RemoteJob, RemoteModel
 from ftops.errors import ApiError
+
+if TYPE_CHECKING:  # loaded on the first model call: plans and applies never need them
+    from ftops.client.inference_models import ChatCompletion, Classification
 
 PAGE_SIZE = 100
 _UNSET: Any = object()
@@ -249,13 +251,19 @@ class MistralClient:
         if temperature is not None:
             body["temperature"] = temperature
         data = self._json("POST", "/v1/chat/completions", json=body)
+        from ftops.client.inference_models import ChatCompletion
+
         return self._parse(ChatCompletion, data, "POST /v1/chat/completions")
 
     def classify(self, model: str, texts: list[str]) -> Classification:
         data = self._json("POST", "/v1/classifications", json={"model": model, "input": texts})
+        from ftops.client.inference_models import Classification
+
         return self._parse(Classification, data, "POST /v1/classifications")
 
     def classify_chat(self, model: str, conversations: list[list[dict[str, Any]]]) -> Classification:
         body = {"model": model, "input": [{"messages": messages} for messages in conversations]}
         data = self._json("POST", "/v1/chat/classifications", json=body)
+        from ftops.client.inference_models import Classification
+
         return self._parse(Classification, data, "POST /v1/chat/classifications")

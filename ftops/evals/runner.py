@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ftops.client.inference_models import ChatCompletion, Classification
 from ftops.errors import ApiError, AuthenticationError, FtopsError, NotFoundError
 from ftops.evals.cases import EvalCase
 from ftops.evals.scorers import Scorer
+
+if TYPE_CHECKING:  # annotations only: a plan that loads an evaluation set never calls a model
+    from ftops.client.inference_models import ChatCompletion, Classification
 
 
 class ModelCaller(Protocol):

@@ -6,30 +6,17 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftops.errors import ConfigError
 from ftops.localapi.clock import Clock, SystemClock
+from ftops.localapi.defaults import DEFAULT_API_KEY, DEFAULT_SPEED
 from ftops.localapi.schemas import FaultSettings
 from ftops.localapi.store import Store
 
-DEFAULT_API_KEY = "ftops-local"
-# Simulated seconds per real second: a small example job (about 5 min of simulated training) ends in ~3 s.
-DEFAULT_SPEED = 100.0
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number", hint=f"set {name} to a number, e.g. 100") from None
 
 
 @dataclass
@@ -49,14 +36,6 @@ class ServerConfig:
 
     def __repr__(self) -> str:  # keep the key out of any log or traceback
         return f"ServerConfig(state_dir={str(self.state_dir)!r}, speed={self.speed}, api_key=***)"
-
-
-def default_api_key() -> str:
-    return os.environ.get("FTOPS_LOCAL_API_KEY") or DEFAULT_API_KEY
-
-
-def default_speed() -> float:
-    return _env_float("FTOPS_LOCAL_SPEED", DEFAULT_SPEED)
 
 
 class Problem(Exception):

@@ -15,7 +15,8 @@ from types import TracebackType
 from typing import Any
 
 from ftops.errors import ConfigError
-from ftops.localapi.config import DEFAULT_API_KEY, ServerConfig, default_speed
+from ftops.localapi.config import ServerConfig
+from ftops.localapi.defaults import DEFAULT_API_KEY, default_speed
 
 _START_TIMEOUT = 20.0
 

@@ -13,10 +13,11 @@ import io
 import json
 from typing import Any
 
-from rich.console import Console
-from rich.text import Text
-
 from ftops.plan.model import Action, Change, Cost, Plan
+
+# Rendering builds (text, rich style) pieces; only a terminal needs rich itself, so a plan piped to CI, a file
+# or a PR never builds rich's spans (for 1,000 changes that was most of the rendering time).
+Styled = list[tuple[str, str]]
 
 SYMBOLS: dict[Action, str] = {
     Action.UPLOAD: "+",
@@ -162,25 +163,22 @@ def _headline(change: Change) -> str:
     return HEADLINES[change.action]
 
 
-def _change_block(change: Change) -> Text:
+def _change_block(change: Change, out: Styled) -> None:
     symbol, style = SYMBOLS[change.action], STYLES[change.action]
     name = change.address.split(".", 1)[1]
-    out = Text()
     target = f" {change.remote_id}" if change.remote_id else ""
-    out.append(f"  # {change.address}{target} {_headline(change)}\n", style="bold")
+    out.append((f"  # {change.address}{target} {_headline(change)}\n", "bold"))
     for reason in change.reasons:
-        out.append(f"  # {reason}\n", style="dim")
-    out.append(f"{symbol:>3} ", style=f"bold {style}")
-    out.append(f'{change.kind} "{name}"')
+        out.append((f"  # {reason}\n", "dim"))
+    out.append((f"{symbol:>3} ", f"bold {style}"))
+    out.append((f'{change.kind} "{name}"', ""))
     body = _body(change)
     if not body:
-        out.append("\n")
-        return out
-    out.append(" {\n")
-    for line, line_style in body:
-        out.append(f"      {line}\n", style=line_style)
-    out.append("    }\n")
-    return out
+        out.append(("\n", ""))
+        return
+    out.append((" {\n", ""))
+    out.extend((f"      {line}\n", line_style) for line, line_style in body)
+    out.append(("    }\n", ""))
 
 
 def _body(change: Change) -> list[tuple[str, str]]:
@@ -225,48 +223,50 @@ def ranking_lines(change: Change) -> list[str]:
     return lines
 
 
-def render_text_rich(plan: Plan) -> Text:
-    out = Text()
+def _plan_pieces(plan: Plan) -> Styled:
+    out: Styled = []
     if plan.drift:
-        out.append("Objects changed outside ftops:\n", style="bold yellow")
-        for obs in plan.drift:
-            out.append(f"  ! {obs.address}: {obs.message}\n", style="yellow")
-        out.append("\n")
+        out.append(("Objects changed outside ftops:\n", "bold yellow"))
+        out.extend((f"  ! {obs.address}: {obs.message}\n", "yellow") for obs in plan.drift)
+        out.append(("\n", ""))
     if plan.progress:
-        out.append("Progress since last apply:\n", style="bold")
-        for obs in plan.progress:
-            out.append(f"  · {obs.address}: {obs.message}\n")
-        out.append("\n")
-    for error in plan.errors:
-        out.append(f"Error: {error}\n", style="bold red")
+        out.append(("Progress since last apply:\n", "bold"))
+        out.extend((f"  · {obs.address}: {obs.message}\n", "") for obs in plan.progress)
+        out.append(("\n", ""))
+    out.extend((f"Error: {error}\n", "bold red") for error in plan.errors)
     if plan.problems:
-        out.append("Not in sync (nothing is retried on its own):\n", style="bold red")
-        for obs in plan.problems:
-            out.append(f"  ✗ {obs.address}: {obs.message}\n", style="red")
-        out.append("\n")
+        out.append(("Not in sync (nothing is retried on its own):\n", "bold red"))
+        out.extend((f"  ✗ {obs.address}: {obs.message}\n", "red") for obs in plan.problems)
+        out.append(("\n", ""))
     if not plan.changes:
         if not plan.problems and not plan.errors:
-            out.append(NO_CHANGES + "\n", style="bold green")
+            out.append((NO_CHANGES + "\n", "bold green"))
         else:
-            out.append("No changes are planned, but the resources do not match the manifests (see above).\n",
-                       style="bold red")
+            out.append(("No changes are planned, but the resources do not match the manifests (see above).\n",
+                        "bold red"))
         return out
-    out.append("ftops will perform the following actions:\n\n")
+    out.append(("ftops will perform the following actions:\n\n", ""))
     for change in plan.changes:
-        out.append_text(_change_block(change))
-        out.append("\n")
-    out.append(summary_line(plan) + "\n", style="bold")
+        _change_block(change, out)
+        out.append(("\n", ""))
+    out.append((summary_line(plan) + "\n", "bold"))
     creates = [c for c in plan.changes if c.action in (Action.CREATE, Action.REPLACE)]
     if creates and not any(c.action is Action.START for c in plan.changes):
-        out.append("New jobs park in VALIDATED: nothing is trained until a start is planned.\n", style="dim")
+        out.append(("New jobs park in VALIDATED: nothing is trained until a start is planned.\n", "dim"))
     return out
 
 
 def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
     """The plan as text; ``color=True`` adds ANSI styles (only for a terminal)."""
-    rich_text = render_text_rich(plan)
+    pieces = _plan_pieces(plan)
     if not color:
-        return rich_text.plain
+        return "".join(text for text, _ in pieces)
+    from rich.console import Console
+    from rich.text import Text
+
+    rich_text = Text()
+    for text, style in pieces:
+        rich_text.append(text, style=style or None)
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, color_system="standard", width=width, soft_wrap=True)
     console.print(rich_text, end="")

@@ -113,4 +113,3 @@ def test_with_other_threads_running_workers_start_clean(tmp_path: Path, split_sm
         stop.set()
         busy.join()
     assert spread.to_dict() == validate_path(path, count_tokens=False).to_dict()
-    assert parallel._context().get_start_method() == "fork"
