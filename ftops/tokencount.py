@@ -19,7 +19,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ftops.datasets import validate_path
 from ftops.datasets.tokens import choose_tokenizer
 from ftops.desired import TokenCount
 from ftops.errors import DatasetError
@@ -76,5 +75,7 @@ def count_tokens(path: Path, model: str, *, workers: int | None = None) -> tuple
 
     A large file is checked and counted over every core (``ftops.datasets.parallel``: the same count).
     """
+    from ftops.datasets import validate_path
+
     report = validate_path(path, model=model, count_tokens=True, workers=workers or os.cpu_count() or 1)
     return report.data_tokens, report.tokens_exact
