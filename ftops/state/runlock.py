@@ -33,7 +33,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ftops.errors import RunLockHeld, StateError
-from ftops.state.atomic import atomic_write_text, fsync_dir, pid_alive
+from ftops.state.atomic import atomic_write_text, fsync_dir, pid_alive, remove_dead_temp_files, temp_name_for
 
 RUN_LOCK_NAME = "apply.lock"
 DEFAULT_LEASE_SECONDS = 600
@@ -185,7 +185,33 @@ class FileSlot:
         return str(self.path)
 
     def create(self, info: RunLockInfo) -> bool:
+        """Create the lock whole or not at all: written to a temp file, then hard-linked into place.
+
+        ``link`` fails when the lock exists (the exclusive create), and the lock is never seen empty or half
+        written, even when this process is killed mid-write: an O_EXCL create followed by a write left an
+        unreadable lock behind that kind of kill, which blocked every later run.
+        """
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        remove_dead_temp_files(self.path)
+        tmp = temp_name_for(self.path)
+        try:
+            with open(tmp, "x", encoding="utf-8") as fh:
+                fh.write(dump_info(info))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                return False
+            except OSError:  # a file system without hard links: exclusive create, then write
+                return self._create_in_place(info)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        fsync_dir(self.path.parent)
+        return True
+
+    def _create_in_place(self, info: RunLockInfo) -> bool:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -167,6 +168,20 @@ def test_unreadable_run_lock_is_reported(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "apply.lock").write_text("{", encoding="utf-8")
     with pytest.raises(StateError, match="unreadable"):
         acquire(tmp_path, "apply")
+
+
+def test_a_run_killed_while_creating_the_run_lock_leaves_nothing_to_trip_over(tmp_path: Path) -> None:
+    # Killed after the lock's file exists but before its content does (the old O_EXCL-then-write order left
+    # an empty apply.lock that every later run reported as unreadable).
+    script = ("import os, signal, sys\nfrom pathlib import Path\nimport ftops.state.runlock as r\n"
+              "r.dump_info = lambda info: os.kill(os.getpid(), signal.SIGKILL)\n"
+              "r.acquire(Path(sys.argv[1]), 'apply')\n")
+    killed = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert not (tmp_path / "apply.lock").exists()
+    with RunLock.hold(tmp_path, "apply") as held:
+        assert read_run_lock(tmp_path).id == held.id  # type: ignore[union-attr]
+    assert not list(tmp_path.glob(".apply.lock.*.tmp"))  # the dead writer's temp file was cleaned up
 
 
 def test_ci_run_id() -> None:
