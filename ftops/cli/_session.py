@@ -111,9 +111,14 @@ def start_local_api_early(settings: Settings) -> None:
     except ConfigError:
         return  # open_session starts it again and reports the problem in its place
     _EARLY[state_dir] = server
+
+    def stop_if_unused() -> None:  # the command failed before its session took the server (a bad manifest)
+        if _EARLY.pop(state_dir, None) is server:
+            server.stop()
+
     ctx = click.get_current_context(silent=True)
-    if ctx is not None:  # the command failed before its session (a bad manifest): stop it with the command
-        ctx.call_on_close(lambda: _EARLY.pop(state_dir, server) is server and server.stop())
+    if ctx is not None:
+        ctx.call_on_close(stop_if_unused)
 
 
 @contextmanager

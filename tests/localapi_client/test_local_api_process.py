@@ -89,6 +89,17 @@ def test_plan_from_a_shell_uses_a_child_api_that_does_not_outlive_it(tmp_path: P
     assert _gone(tmp_path / ".ftops" / "localapi")
 
 
+def test_a_bad_manifest_stops_the_api_the_plan_started_early(tmp_path: Path) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "f.yaml").write_text("apiVersion: ftops/v1\nkind: File\nmetadata: [unclosed\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("FTOPS_ENDPOINT", "CI", "MISTRAL_API_KEY")}
+    done = subprocess.run([sys.executable, "-m", "ftops", "--no-color", "-C", str(tmp_path), "plan"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
+    assert "manifests/f.yaml:4:1: error[M003]: invalid YAML" in done.stderr
+    assert _gone(tmp_path / ".ftops" / "localapi")
+
+
 def _dataset(root: Path) -> Path:
     path = root / "train.jsonl"
     path.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n')
