@@ -1,0 +1,89 @@
+"""The smoke test after every new model and the loss charts of the Markdown plan, on the embedded local API.
+
+Two Models: ``good`` with the default smoke test (the simulated model answers), ``wrong`` with an ``expect``
+no answer can match. The plan says both will be smoke-tested; apply names ``good``, refuses to name
+``wrong`` (exit 1, the reason in the output and in the lock), and the next plan tries ``wrong`` again. The
+Markdown plan charts the finished jobs' loss curves from what apply recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from eval_project import make_eval_project
+
+from ftops.cli import cli
+
+
+def _run(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["-C", str(root), *args], catch_exceptions=False)
+
+
+def _lock(root: Path) -> dict:
+    return json.loads((root / "ftops.lock").read_text())["resources"]
+
+
+@pytest.fixture()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FTOPS_LOCAL_SPEED", "100000")
+    monkeypatch.setenv("FTOPS_ENDPOINT", "local")  # the embedded local API, on purpose (also under CI=true)
+    root = make_eval_project(tmp_path)
+    manifest = root / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        "spec: {job: wrong, name: support-wrong}",
+        "spec: {job: wrong, name: support-wrong, smoke: {prompt: 'Say hello', expect: '^NEVER$'}}"))
+    return root
+
+
+def test_a_new_model_is_named_only_after_it_answers_its_smoke_test(project: Path) -> None:
+    plan = _run(project, "plan")
+    assert plan.exit_code == 0, plan.output
+    assert plan.output.count("will smoke-test the new model before it is named or promoted") == 2
+    assert 'smoke test: a chat: "Say hello", the answer must match /^NEVER$/' in plan.output
+    assert "2 to smoke-test" in plan.output
+
+    applied = _run(project, "apply", "--auto-approve", "--wait")
+    assert applied.exit_code == 1, applied.output
+    out = applied.output
+    assert re.search(r"✓ model\.good: smoke test passed for ft:open-mistral-7b:\S+: '.+'", out), out
+    assert re.search(r"✗ model\.wrong: smoke test FAILED for ft:open-mistral-7b:\S+: the answer \".+\" does not "
+                     r"match expect /\^NEVER\$/", out), out
+    assert "- model.wrong: skipped (update) because the smoke test did not pass" in out
+    assert "the model is not named or promoted" in out
+
+    lock = _lock(project)
+    good, wrong_job = lock["model.good"], lock["job.wrong"]
+    assert good["attributes"]["smoke"]["passed"] is True and good["attributes"]["name"] == "support-good"
+    assert "model.wrong" not in lock  # never recorded, never named
+    failed = wrong_job["attributes"]["smoke"]
+    assert failed["passed"] is False and failed["model"] == wrong_job["fine_tuned_model"]
+    assert "does not match expect" in failed["reason"]
+    models = json.loads(_run(project, "models", "--all", "--format", "json").stdout)["models"]
+    assert {m["id"]: m["name"] for m in models}[wrong_job["fine_tuned_model"]] != "support-wrong"
+
+    # Not skipped, not forgotten: the next plan smoke-tests it again and says how it failed.
+    again = _run(project, "plan", "--detailed-exitcode")
+    assert again.exit_code == 2, again.output
+    assert "# model.wrong" in again.output and "last result: FAILED (the answer" in again.output
+    assert "model.good" not in again.output.split("ftops will perform the following actions:")[1]
+
+    # The Markdown plan charts both finished jobs from the curves apply recorded (no GET per job).
+    assert {"train_loss"} <= set(lock["job.good"]["attributes"]["curve"])
+    markdown = _run(project, "plan", "--format", "markdown")
+    assert markdown.exit_code == 0, markdown.output
+    [chart] = re.findall(r"```mermaid\n(xychart-beta\n.*?)```", markdown.stdout, flags=re.S)
+    assert '    title "jobs · train_loss"' in chart
+    assert len(re.findall(r"    line \[[0-9., ]+\]", chart)) == 2
+    assert "<sub>line 1: job.wrong, line 2: job.good</sub>" in markdown.stdout  # the job this plan touches first
+
+    # Fix the expectation: the same model passes and is named.
+    manifest = project / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text().replace("expect: '^NEVER$'", "expect: '\\w'"))
+    fixed = _run(project, "apply", "--auto-approve")
+    assert fixed.exit_code == 0, fixed.output
+    assert "✓ model.wrong: smoke test passed" in fixed.output
+    assert _lock(project)["model.wrong"]["attributes"]["name"] == "support-wrong"
