@@ -306,7 +306,10 @@ def refresh_cmd(settings: Settings) -> None:
         manifest = load_project(settings)
         plan, live = plan_and_snapshot(settings, session.client, store.lock if store.exists else None, manifest)
         recorded = record_observed(store, live, session.client)
-        adopts = [c for c in plan.changes if c.action is Action.ADOPT and c.remote_id is not None]
+        # A model waiting for its smoke test or gate is not recorded here: only apply may let it in.
+        checked = {c.address for c in plan.changes if c.action in (Action.SMOKE, Action.GATE)}
+        adopts = [c for c in plan.changes if c.action is Action.ADOPT and c.remote_id is not None
+                  and c.address not in checked]
         ctx = StepContext(client=session.client, store=store, root=settings.root, echo=echo,
                           stop=threading.Event())
         results = Executor(ctx, parallelism=4, checkpoint=runlock.check).run(adopts)

@@ -62,6 +62,8 @@ def test_a_new_model_is_named_only_after_it_answers_its_smoke_test(project: Path
     failed = wrong_job["attributes"]["smoke"]
     assert failed["passed"] is False and failed["model"] == wrong_job["fine_tuned_model"]
     assert "does not match expect" in failed["reason"]
+    shown = _run(project, "show", "job.wrong")
+    assert shown.exit_code == 0 and f"Smoke test of {wrong_job['fine_tuned_model']}: FAILED: the answer" in shown.output
     models = json.loads(_run(project, "models", "--all", "--format", "json").stdout)["models"]
     assert {m["id"]: m["name"] for m in models}[wrong_job["fine_tuned_model"]] != "support-wrong"
 
