@@ -18,6 +18,8 @@ from ftops.errors import ApplyError
 from ftops.evals.smoke import SmokeResult, run_smoke
 from ftops.plan.model import Change
 
+SHOWN = 60  # of the answer, in apply's output (the lock keeps a little more)
+
 
 def _job_address(change: Change) -> str:
     return str((change.after or {}).get("job") or "")
@@ -52,4 +54,5 @@ def smoke(ctx: StepContext, change: Change) -> str:
                          hint="the model is not named or promoted and nothing is archived; the next apply runs the "
                          "smoke test again (fix the Model's smoke: prompt/expect, or retrain with --replace "
                          f"{job_address})")
-    return f"{change.address}: smoke test passed for {model}: {result.answer!r}"
+    answer = result.answer if len(result.answer) <= SHOWN else result.answer[:SHOWN - 1] + "…"
+    return f"{change.address}: smoke test passed for {model}: {answer!r}"

@@ -12,11 +12,14 @@ import json
 import re
 from pathlib import Path
 
+import httpx
 import pytest
+from apply_project import SECRET_KEY, admin, api_env
 from click.testing import CliRunner, Result
 from eval_project import make_eval_project
 
 from ftops.cli import cli
+from ftops.localapi.embedded import start_embedded
 
 
 def _run(root: Path, *args: str) -> Result:
@@ -89,3 +92,47 @@ def test_a_new_model_is_named_only_after_it_answers_its_smoke_test(project: Path
     assert fixed.exit_code == 0, fixed.output
     assert "✓ model.wrong: smoke test passed" in fixed.output
     assert _lock(project)["model.wrong"]["attributes"]["name"] == "support-wrong"
+
+
+def test_charts_cost_no_request_at_plan_time_and_one_get_per_job_once(project: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs that finish between two applies: the next apply reads each one's curves once (one detailed GET)
+    and smoke-tests its model (one chat); the Markdown plan then charts them with the very requests of a text
+    plan."""
+    manifest = project / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text().replace("expect: '^NEVER$'", "expect: '\\w'"))
+    with start_embedded(tmp_path / "api", api_key=SECRET_KEY, speed=1.0) as server:
+        for key, value in api_env(server.url).items():
+            monkeypatch.setenv(key, value)
+        started = _run(project, "apply", "--auto-approve")  # real time: the jobs still train when it ends
+        assert started.exit_code == 0 and "waits for job.good to finish" in started.output, started.output
+        admin(server.url, "POST", "/_ftops/clock/advance", {"seconds": 86400})  # ... and are done now
+        seen: list[str] = []
+        original = httpx.Client.send
+
+        def counting_send(self: httpx.Client, request: httpx.Request, **kw: object) -> httpx.Response:
+            seen.append(f"{request.method} {request.url.path}")
+            return original(self, request, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(httpx.Client, "send", counting_send)
+        lock = _lock(project)
+        details = {f"GET /v1/fine_tuning/jobs/{lock[a]['remote_id']}" for a in ("job.good", "job.wrong")}
+
+        applied = _run(project, "apply", "--auto-approve")
+        assert applied.exit_code == 0, applied.output
+        assert sorted(r for r in seen if r in details) == sorted(details)  # one detailed GET per finished job
+        assert seen.count("POST /v1/chat/completions") == 2  # one smoke test per new model
+        assert all(_lock(project)[a]["attributes"]["curve"]["train_loss"] for a in ("job.good", "job.wrong"))
+
+        seen.clear()
+        text = _run(project, "plan")
+        text_requests = list(seen)
+        seen.clear()
+        markdown = _run(project, "plan", "--format", "markdown")
+        assert text.exit_code == markdown.exit_code == 0
+        assert sorted(seen) == sorted(text_requests) and not details & set(seen)  # charts: no request of theirs
+        assert markdown.stdout.count("```mermaid") == 1 and "No changes" in markdown.stdout
+
+        seen.clear()
+        again = _run(project, "apply", "--auto-approve")
+        assert again.exit_code == 0 and not details & set(seen)  # recorded once: never read again
