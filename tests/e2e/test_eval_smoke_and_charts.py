@@ -136,3 +136,46 @@ def test_charts_cost_no_request_at_plan_time_and_one_get_per_job_once(project: P
         seen.clear()
         again = _run(project, "apply", "--auto-approve")
         assert again.exit_code == 0 and not details & set(seen)  # recorded once: never read again
+
+
+CLASSIFIER = """\
+apiVersion: ftops/v1
+kind: File
+metadata: {name: intents}
+spec: {path: ../data/intents.jsonl}
+---
+apiVersion: ftops/v1
+kind: FineTuningJob
+metadata: {name: router}
+spec:
+  model: ministral-3b-latest
+  job_type: classifier
+  training_files: [{file: intents}]
+  classifier_targets: [{name: intent, labels: [billing, shipping]}]
+  hyperparameters: {training_steps: 2}
+---
+apiVersion: ftops/v1
+kind: Model
+metadata: {name: router}
+spec: {job: router, name: intent-router, smoke: {prompt: "my invoice is charged twice", expect: "intent=billing"}}
+"""
+
+
+def test_a_classifier_model_is_smoke_tested_with_a_classification(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FTOPS_LOCAL_SPEED", "100000")
+    monkeypatch.setenv("FTOPS_ENDPOINT", "local")
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "data").mkdir()
+    rows = [{"text": f"my invoice {i} is wrong, refund the charge", "labels": {"intent": "billing"}}
+            for i in range(6)]
+    rows += [{"text": f"where is my parcel {i}, the delivery is late", "labels": {"intent": "shipping"}}
+             for i in range(6)]
+    (tmp_path / "data" / "intents.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "manifests" / "router.yaml").write_text(CLASSIFIER)
+    plan = _run(tmp_path, "plan")
+    assert 'smoke test: a classification of "my invoice is charged twice", the answer must match' in plan.output
+    applied = _run(tmp_path, "apply", "--auto-approve", "--wait")
+    assert applied.exit_code == 0, applied.output
+    assert re.search(r"✓ model\.router: smoke test passed for ft:\S+: 'intent=billing'", applied.output), applied.output
+    assert _lock(tmp_path)["model.router"]["attributes"]["smoke"]["answer"] == "intent=billing"
