@@ -179,3 +179,16 @@ def test_a_classifier_model_is_smoke_tested_with_a_classification(tmp_path: Path
     assert applied.exit_code == 0, applied.output
     assert re.search(r"✓ model\.router: smoke test passed for ft:\S+: 'intent=billing'", applied.output), applied.output
     assert _lock(tmp_path)["model.router"]["attributes"]["smoke"]["answer"] == "intent=billing"
+
+
+def test_refresh_does_not_record_a_model_before_its_smoke_test(project: Path) -> None:
+    manifest = project / "manifests" / "project.yaml"
+    manifest.write_text(manifest.read_text().replace("spec: {job: good, name: support-good}", "spec: {job: good}"))
+    trained = _run(project, "apply", "--auto-approve", "--wait", "--target", "job.good")  # the job, not its Model
+    assert trained.exit_code == 0, trained.output
+    refreshed = _run(project, "refresh")
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "model.good" not in _lock(project)  # adopting it would let it in untested
+    applied = _run(project, "apply", "--auto-approve", "--target", "model.good")
+    assert applied.exit_code == 0, applied.output
+    assert "✓ model.good: smoke test passed" in applied.output and "model.good" in _lock(project)
