@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ftops.plan.build import build_plan
-from ftops.plan.charts import MAX_CHARTS, MAX_SERIES, loss_charts
-from ftops.plan.model import LossChart, Plan
+from ftops.plan.charts import MAX_CHARTS, MAX_SERIES, _on_grid, loss_charts
+from ftops.plan.model import Plan
 from ftops.render.markdown import render_markdown
 
 from .harness import _desired, _live, _lock
@@ -112,10 +112,6 @@ def test_charts_are_capped_and_the_rest_is_counted(tmp_path: Path) -> None:
 
 
 def test_series_of_different_lengths_share_one_grid() -> None:
-    chart = LossChart(title="t", metric="train_loss", series={})
-    assert chart.series == {}
-    from ftops.plan.charts import _on_grid
-
     grid = _on_grid([("a", {"train_loss": [(10, 1.0), (20, 0.5)]}),
                      ("b", {"train_loss": [(5, 2.0), (15, 1.5), (30, 1.0)]})], "train_loss")
     assert grid == {"a": [[5, 1.0], [10, 1.0], [15, 1.0], [20, 0.5], [30, 0.5]],
