@@ -21,6 +21,7 @@ from ftops.addresses import Address
 from ftops.errors import DatasetError, Location
 from ftops.evals.cases import load_cases
 from ftops.evals.config import GateConfig
+from ftops.evals.smoke import SmokeConfig
 from ftops.jobspec import (
     ClassifierTarget,
     Integration,
@@ -122,6 +123,7 @@ class DesiredModel:
     location: Location | None = None
     gate: GateConfig | None = None  # the Evaluation a new model must pass before it is named/promoted
     best_of: BestOfChoice | None = None
+    smoke: SmokeConfig | None = None  # the call every new fine-tuned model must answer (None: smoke: false)
 
     @property
     def jobs(self) -> tuple[str, ...]:
@@ -302,6 +304,8 @@ def _model(resource: ModelResource, evaluations: dict[str, GateConfig],
         location=resource.location,
         gate=evaluations[spec.gate] if spec.gate is not None else None,
         best_of=best_of,
+        smoke=None if spec.smoke is False else SmokeConfig() if spec.smoke is True
+        else SmokeConfig(prompt=spec.smoke.prompt, expect=spec.smoke.expect),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ftops.client.models import RemoteJob
 
@@ -100,3 +101,44 @@ def rank(jobs: Sequence[JobMetrics], metric: str) -> list[tuple[JobMetrics, floa
     scored = [(j, j.last(metric)) for j in jobs]
     sign = -1.0 if metric in HIGHER_IS_BETTER else 1.0
     return sorted(scored, key=lambda item: (item[1] is None, sign * (item[1] or 0.0)))
+
+
+# A recorded or charted curve keeps at most this many points: a lock entry and a PR comment stay short.
+MAX_POINTS = 20
+CURVE_METRICS = ("train_loss", "valid_loss")
+T = TypeVar("T")
+
+
+def thin(points: Sequence[T], limit: int = MAX_POINTS) -> list[T]:
+    """At most ``limit`` points of a curve (or steps of an axis), evenly spaced, the first and the last kept."""
+    if len(points) <= limit:
+        return list(points)
+    stride = (len(points) - 1) / (limit - 1)
+    return [points[round(i * stride)] for i in range(limit)]
+
+
+def curve_record(metrics: JobMetrics) -> dict[str, list[list[float]]]:
+    """The loss curves as the lock records them: ``{metric: [[step, value], ...]}``, thinned, rounded."""
+    out: dict[str, list[list[float]]] = {}
+    for metric in CURVE_METRICS:
+        series = thin(metrics.series(metric))
+        if series:
+            out[metric] = [[step, round(value, 5)] for step, value in series]
+    return out
+
+
+def curve_from_record(record: object) -> dict[str, list[tuple[int, float]]]:
+    """Read back :func:`curve_record` (a hand-edited or damaged value reads as no curve, never an error)."""
+    if not isinstance(record, dict):
+        return {}
+    out: dict[str, list[tuple[int, float]]] = {}
+    for metric in CURVE_METRICS:
+        rows = record.get(metric)
+        if not isinstance(rows, list):
+            continue
+        points = [(int(r[0]), float(r[1])) for r in rows if isinstance(r, list) and len(r) == 2
+                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in r)
+                  and math.isfinite(r[1])]
+        if points:
+            out[metric] = sorted(points)
+    return out

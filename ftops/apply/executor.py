@@ -139,6 +139,9 @@ class Executor:
         if cause.change.action is Action.GATE:  # nothing is promoted past a failed gate
             return StepResult(change, "skipped", f"{change.address}: skipped ({change.action.value}) because the "
                               "gate did not pass")
+        if cause.change.action is Action.SMOKE:  # nor past a failed smoke test
+            return StepResult(change, "skipped", f"{change.address}: skipped ({change.action.value}) because the "
+                              "smoke test did not pass")
         return StepResult(change, "skipped", f"{change.address}: skipped because {cause.change.address} "
                           f"did not complete")
 

@@ -21,6 +21,7 @@ from ftops.live import LiveSnapshot, Wanted, fetch_snapshot, with_job_details
 from ftops.manifest.load import load_manifests
 from ftops.manifest.model import Manifest
 from ftops.plan.build import build_plan
+from ftops.plan.charts import loss_charts
 from ftops.plan.cost import refuse_unknown_models
 from ftops.plan.model import Change, Plan
 from ftops.settings import Settings
@@ -79,6 +80,9 @@ def plan_and_snapshot(
         targets=list(targets) or None,
         replace=replace,
     )
+    charts, uncharted = loss_charts(desired, lock, live, plan.changes)  # from the lock and the snapshot: no GET
+    if charts:
+        plan = plan.model_copy(update={"charts": charts, "uncharted": uncharted})
     return plan, live
 
 

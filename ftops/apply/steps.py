@@ -24,6 +24,7 @@ from ftops.apply.steps_gate import gate
 from ftops.apply.steps_jobs import adopt_job, cancel, create, past_validated, replace, start
 from ftops.apply.steps_models import adopt_model, archive, unarchive, update
 from ftops.apply.steps_moves import move
+from ftops.apply.steps_smoke import smoke
 from ftops.errors import ApplyError, NotFoundError
 from ftops.plan.model import Action, Change
 
@@ -88,7 +89,9 @@ _HANDLERS: dict[Action, Step] = {
     Action.ADOPT: adopt,
     Action.MOVE: move,
     Action.GATE: gate,
+    Action.SMOKE: smoke,
 }
 
 # Steps that need their job's fine-tuned model id (they may be deferred until the job finishes).
-MODEL_ACTIONS = frozenset({Action.UPDATE, Action.ARCHIVE, Action.UNARCHIVE, Action.ADOPT, Action.GATE})
+MODEL_ACTIONS = frozenset({Action.UPDATE, Action.ARCHIVE, Action.UNARCHIVE, Action.ADOPT, Action.GATE,
+                           Action.SMOKE})

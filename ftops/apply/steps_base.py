@@ -18,6 +18,7 @@ from typing import Any
 from ftops.apply.protocols import ApiClient, Store
 from ftops.client.models import RemoteJob
 from ftops.errors import ApplyError, FtopsError
+from ftops.metrics import curve_record, job_metrics
 from ftops.plan.model import Change, Reason
 
 # A POST the API answered with 500/502/503 (it did not take it) may be re-issued; this many times in all.
@@ -131,7 +132,8 @@ def forget(ctx: StepContext, change: Change) -> str:
 
 
 def record_job(store: Store, address: str, job: RemoteJob) -> None:
-    """Record a job's observed status, fine-tuned model id and checkpoint count, if the lock tracks that job.
+    """Record a job's observed status, fine-tuned model id, checkpoint count, final losses and loss curves (when
+    the answer carries checkpoints), if the lock tracks that job.
 
     What the lock records is what the next plan compares against: recording what was observed is what
     makes "progress since last apply" and drift reported once, not in every plan.
@@ -144,7 +146,8 @@ def record_job(store: Store, address: str, job: RemoteJob) -> None:
         "fine_tuned_model": job.fine_tuned_model or locked.fine_tuned_model,
     }
     attributes = dict(locked.attributes)
-    if job.checkpoints is not None and len(job.checkpoints) != int(attributes.get("checkpoints", 0) or 0):
+    final = job.terminal and "curve" not in attributes  # a finished job's curves are recorded once, complete
+    if job.checkpoints is not None and (len(job.checkpoints) != int(attributes.get("checkpoints", 0) or 0) or final):
         attributes["checkpoints"] = len(job.checkpoints)
         # The final losses, so `ftops status` shows them without a detailed GET per job.
         last = max(job.checkpoints, key=lambda c: c.step_number).metrics if job.checkpoints else {}
@@ -152,6 +155,8 @@ def record_job(store: Store, address: str, job: RemoteJob) -> None:
             value = last.get(key)
             if isinstance(value, float):
                 attributes[key] = round(value, 6)
+        if job.terminal:  # the final curves (thinned): a plan's Markdown charts them without a GET per job
+            attributes["curve"] = curve_record(job_metrics(job))
         changes["attributes"] = attributes
     same = locked.status == changes["status"] and locked.fine_tuned_model == changes["fine_tuned_model"]
     if same and "attributes" not in changes:

@@ -67,9 +67,13 @@ def _put_model(ctx: StepContext, change: Change, model_id: str, *, archived: boo
     locked = ctx.store.lock.resources.get(change.address)
     same = locked is not None and locked.remote_id == model_id
     attributes = dict(locked.attributes) if same and locked is not None else {}
-    job_gate = _job_gate(ctx, change, model_id)
-    if job_gate is not None:  # the verdict that let this model in travels with it
-        attributes["gate"] = job_gate
+    for key in ("gate", "smoke"):  # the verdicts that let this model in travel with it
+        verdict = _job_verdict(ctx, change, model_id, key)
+        if verdict is not None:
+            attributes[key] = verdict
+    curve = _job_curve(ctx, change, model_id)
+    if curve:  # and its loss curves: once its job is replaced, the plan charts it as the current model
+        attributes["curve"] = curve
     after = change.after or {}
     attributes.update({k: after[k] for k in ("job", "on_remove") if after.get(k) is not None})
     attributes.update(fields or {})
@@ -89,11 +93,21 @@ def _put_model(ctx: StepContext, change: Change, model_id: str, *, archived: boo
     )
 
 
-def _job_gate(ctx: StepContext, change: Change, model_id: str) -> dict[str, Any] | None:
+def _job_curve(ctx: StepContext, change: Change, model_id: str) -> Any:
     job_address = _job_address(change)
     job_lock = ctx.store.lock.resources.get(job_address) if job_address else None
-    record = job_lock.attributes.get("gate") if job_lock is not None else None
-    return record if isinstance(record, dict) and record.get("candidate") == model_id else None
+    if job_lock is None or job_lock.fine_tuned_model != model_id:
+        return None
+    return job_lock.attributes.get("curve")
+
+
+def _job_verdict(ctx: StepContext, change: Change, model_id: str, key: str) -> dict[str, Any] | None:
+    """The job's recorded ``gate`` or ``smoke`` outcome, when it is about ``model_id``."""
+    job_address = _job_address(change)
+    job_lock = ctx.store.lock.resources.get(job_address) if job_address else None
+    record = job_lock.attributes.get(key) if job_lock is not None else None
+    about = "candidate" if key == "gate" else "model"
+    return record if isinstance(record, dict) and record.get(about) == model_id else None
 
 
 def update(ctx: StepContext, change: Change) -> str:

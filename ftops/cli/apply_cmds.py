@@ -124,7 +124,7 @@ def apply_cmd(settings: Settings, args: tuple[str, ...], auto_approve: bool, wai
             plan, live = plan_and_snapshot(settings, session.client, current, manifest, targets=targets,
                                            replace=replace, token_counts=token_counts)
             if store.exists or plan.changes:
-                record_observed(store, live)
+                record_observed(store, live, session.client)
         if plan.errors:
             echo(render_text(plan, color=use_color()).rstrip("\n"))
             raise ApplyError("the plan has errors (above); nothing was changed",
@@ -305,8 +305,11 @@ def refresh_cmd(settings: Settings) -> None:
         resolve_open_intents(session.client, store, echo=echo)
         manifest = load_project(settings)
         plan, live = plan_and_snapshot(settings, session.client, store.lock if store.exists else None, manifest)
-        recorded = record_observed(store, live)
-        adopts = [c for c in plan.changes if c.action is Action.ADOPT and c.remote_id is not None]
+        recorded = record_observed(store, live, session.client)
+        # A model waiting for its smoke test or gate is not recorded here: only apply may let it in.
+        checked = {c.address for c in plan.changes if c.action in (Action.SMOKE, Action.GATE)}
+        adopts = [c for c in plan.changes if c.action is Action.ADOPT and c.remote_id is not None
+                  and c.address not in checked]
         ctx = StepContext(client=session.client, store=store, root=settings.root, echo=echo,
                           stop=threading.Event())
         results = Executor(ctx, parallelism=4, checkpoint=runlock.check).run(adopts)

@@ -72,6 +72,8 @@ def _show_address(address: str, fmt: str, chart: bool, settings: Settings) -> No
     if entry.kind == "model":
         raw = entry.attributes.get("gate")
         gate = raw if isinstance(raw, dict) else None
+    raw_smoke = entry.attributes.get("smoke")  # the last smoke test of this job's / this model's new model
+    smoke: dict[str, Any] | None = raw_smoke if isinstance(raw_smoke, dict) else None
     echo = (lambda line: click.echo(line, err=True)) if fmt != "text" else click.echo
     with open_session(settings, echo=echo) as session:
         job_id = entry.remote_id
@@ -89,6 +91,7 @@ def _show_address(address: str, fmt: str, chart: bool, settings: Settings) -> No
         document = json.loads(metrics_json([metrics], metric=metric, endpoint=endpoint))
         document["address"] = address
         document["gate"] = gate
+        document["smoke"] = smoke
         click.echo(json.dumps(document, indent=2, sort_keys=True))
         return
     lines = [render_job(metrics)]
@@ -96,6 +99,9 @@ def _show_address(address: str, fmt: str, chart: bool, settings: Settings) -> No
         verdict = "passed" if gate.get("passed") else "FAILED: " + "; ".join(gate.get("reasons") or [])
         lines.append(f"Gate {gate.get('evaluation')}: {verdict} (score {gate.get('score')}, current "
                      f"{gate.get('current_score')}, candidate {gate.get('candidate')})")
+    if smoke is not None:
+        outcome = f"passed ({smoke.get('answer')!r})" if smoke.get("passed") else f"FAILED: {smoke.get('reason')}"
+        lines.append(f"Smoke test of {smoke.get('model')}: {outcome}")
     series = curves_of([metrics], metric)
     if fmt == "markdown":
         lines.append(mermaid_xychart(series, title=f"{job_address} {metric}", metric=metric))

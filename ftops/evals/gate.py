@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ftops.errors import ApiError
 from ftops.evals.cases import EvalCase
 from ftops.evals.runner import EvalRun, ModelCaller, run_eval
 from ftops.evals.scorers import Scorer
+from ftops.evals.smoke import DEFAULT_SMOKE_PROMPT, SmokeConfig, run_smoke
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class GateSpec:
     min_score: float = 0.0
     max_valid_loss: float | None = None
     not_worse: bool = True  # the candidate must score ≥ the current model on the same cases
-    smoke_prompt: str | None = "Hello! Please answer briefly: are you working?"
+    smoke_prompt: str | None = DEFAULT_SMOKE_PROMPT
     parallelism: int = 8
     max_tokens: int = 256
 
@@ -47,12 +47,8 @@ class GateResult:
 
 
 def smoke_test(caller: ModelCaller, model: str, prompt: str) -> str | None:
-    """None when the model answers something; else why not."""
-    try:
-        answer = caller.chat(model, [{"role": "user", "content": prompt}], max_tokens=64, temperature=0.0)
-    except ApiError as exc:
-        return f"the smoke test call failed: {exc.message}"
-    return None if answer.text.strip() else "the smoke test got an empty answer"
+    """None when the model answers something; else why not (the Evaluation's own ``smoke_prompt``)."""
+    return run_smoke(caller, model, SmokeConfig(prompt=prompt)).reason
 
 
 def evaluate_gate(caller: ModelCaller, spec: GateSpec, cases: Sequence[EvalCase], scorer: Scorer, *,

@@ -59,6 +59,7 @@ MOVE_TWICE = "M084"
 EVAL_SCORER_PARAMETER = "M090"
 MODEL_JOB_OR_BEST_OF = "M091"
 BEST_OF_NOT_SWEEP = "M092"
+SMOKE_EXPECT = "M093"
 # Providers.
 PROVIDER_FIELD = "M100"
 PROVIDER_SHAPE = "M101"
@@ -116,6 +117,7 @@ CODES: dict[str, tuple[str, str]] = {
                             "has an invalid one.", "Add the parameter the scorer needs, or pick another scorer."),
     MODEL_JOB_OR_BEST_OF: ("A Model sets both `job` and `best_of`, or neither.", "Set exactly one of them."),
     BEST_OF_NOT_SWEEP: ("best_of.sweep names no FineTuningJob with a `matrix`.", "Name a matrix job (the sweep)."),
+    SMOKE_EXPECT: ("A Model's smoke.expect is not a valid regular expression.", "Fix it (Python `re` syntax)."),
     PROVIDER_FIELD: ("A field the job's provider does not have (e.g. epochs on Together, n_epochs on Mistral).",
                      "Use the provider's own field (the hint names it), or change `provider`."),
     PROVIDER_SHAPE: ("The job asks for something its provider cannot do (several training files on Together).",

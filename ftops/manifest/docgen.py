@@ -25,6 +25,7 @@ from ftops.manifest.schema import (
     Metadata,
     ModelSpec,
     MovedSpec,
+    SmokeTest,
     TrainingFileRef,
     WandbIntegration,
 )
@@ -40,6 +41,8 @@ _SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("Model spec", ModelSpec, "`kind: Model` — the fine-tuned model a job produces (or the best job of a sweep), "
      "optionally promoted only through a gate."),
     ("best_of", BestOf, "A Model that follows the best finished job of a `matrix` sweep; the plan shows the ranking."),
+    ("smoke", SmokeTest, "The short call every new fine-tuned model of a Model must answer before apply names or "
+     "promotes it (`smoke: false` turns it off). See docs/evaluation.md."),
     ("Evaluation spec", EvaluationSpec, "`kind: Evaluation` — an evaluation set and its thresholds. A Model with "
      "`gate: <name>` is named/promoted (and the previous model archived) only when its new model passes: a smoke "
      "chat answers, the score reaches `min_score`, the final validation loss is at most `max_valid_loss`, and "

@@ -3,7 +3,8 @@
 An Evaluation names a JSONL set that must exist inside the project (like a File's path), and a scorer with
 the parameter it needs (``regex`` a compilable ``pattern``, ``json_schema`` a ``schema``). A Model's ``gate``
 must name a declared Evaluation; a Model follows exactly one of ``job`` and ``best_of``, and ``best_of.sweep``
-must name a FineTuningJob with a ``matrix``. Each problem is reported at its field with a hint.
+must name a FineTuningJob with a ``matrix``; a Model's ``smoke.expect`` must compile. Each problem is
+reported at its field with a hint.
 """
 
 from __future__ import annotations
@@ -110,6 +111,12 @@ def _check_model(model: ModelResource, source: Source, evaluations: set[str], sw
             hint = f"did you mean '{guess}'?" if guess else "best_of.sweep names a FineTuningJob that has a `matrix`"
         source.report(codes.BEST_OF_NOT_SWEEP, f"no matrix FineTuningJob named '{sweep}'",
                       ("spec", "best_of", "sweep"), hint=hint)
+    if not isinstance(spec.smoke, bool) and spec.smoke.expect is not None:
+        try:
+            re.compile(spec.smoke.expect)
+        except re.error as exc:
+            source.report(codes.SMOKE_EXPECT, f"smoke.expect is not a valid regular expression: {exc}",
+                          ("spec", "smoke", "expect"), hint="fix the pattern (Python `re` syntax; quote it in YAML)")
     if spec.gate is not None and spec.gate not in evaluations:
         guess = did_you_mean(spec.gate, evaluations)
         source.report(codes.DANGLING_REFERENCE, f"no Evaluation named '{spec.gate}'", ("spec", "gate"),

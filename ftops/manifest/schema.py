@@ -170,12 +170,28 @@ class JobSpec(_Strict):
     )
 
 
+# The same text as ftops.evals.smoke.DEFAULT_SMOKE_PROMPT (the manifest layer does not import the evals).
+DEFAULT_SMOKE_PROMPT = "Hello! Please answer briefly: are you working?"
+
+
 class BestOf(_Strict):
     """Follow the best finished job of a matrix sweep, ranked by a metric of its last checkpoint."""
 
     sweep: str = Field(description="metadata.name of a FineTuningJob with a `matrix` (the sweep).")
     by: Literal["valid_loss", "train_loss", "valid_mean_token_accuracy"] = Field(
         "valid_loss", description="Metric of the last checkpoint: lowest loss, or highest token accuracy."
+    )
+
+
+class SmokeTest(_Strict):
+    """The short call a new fine-tuned model must answer before apply names or promotes it."""
+
+    prompt: str = Field(
+        DEFAULT_SMOKE_PROMPT, min_length=1,
+        description="The user message sent (a classifier model gets it as the text to classify).",
+    )
+    expect: str | None = Field(
+        None, description="A regular expression the answer must contain (Python re.search); default: any answer."
     )
 
 
@@ -190,6 +206,11 @@ class ModelSpec(_Strict):
     )
     gate: str | None = Field(
         None, description="metadata.name of an Evaluation the candidate must pass before it is named/promoted."
+    )
+    smoke: bool | SmokeTest = Field(
+        True,
+        description="Smoke-test every new fine-tuned model before it is named/promoted: true (a default prompt), "
+        "{prompt, expect}, or false (no smoke test).",
     )
     name: str | None = Field(None, description="Display name of the fine-tuned model.")
     description: str | None = Field(None, description="Description of the fine-tuned model.")
@@ -214,7 +235,6 @@ class MovedSpec(_Strict):
 
 
 SCORER_NAMES = ("exact", "contains", "regex", "json_schema", "classifier_accuracy")
-DEFAULT_SMOKE_PROMPT = "Hello! Please answer briefly: are you working?"
 
 
 class EvaluationSpec(_Strict):

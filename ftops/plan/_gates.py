@@ -18,7 +18,7 @@ import dataclasses
 from typing import Any, Literal
 
 from ftops.desired import DesiredModel
-from ftops.metrics import job_metrics, rank
+from ftops.metrics import MAX_POINTS, job_metrics, rank, thin
 from ftops.plan._context import PlanContext
 from ftops.plan.model import Action, Reason
 from ftops.state.model import LockedResource
@@ -26,7 +26,6 @@ from ftops.state.model import LockedResource
 Verdict = Literal["run", "passed", "blocked"]
 # The sweep's curves a plan carries for its chart: the best few jobs, a few points each.
 MAX_CURVES = 6
-MAX_POINTS = 20
 Choice = tuple[DesiredModel, list[list[Any]], dict[str, list[list[float]]]]
 
 
@@ -108,11 +107,8 @@ def choose_best(ctx: PlanContext, m: DesiredModel) -> Choice | None:
 
 
 def _thin(points: list[tuple[int, float]]) -> list[list[float]]:
-    """At most MAX_POINTS points of a curve (evenly spaced, the last one kept): a PR comment stays short."""
-    if len(points) > MAX_POINTS:
-        stride = len(points) / MAX_POINTS
-        points = [points[int(i * stride)] for i in range(MAX_POINTS - 1)] + [points[-1]]
-    return [[step, round(value, 5)] for step, value in points]
+    """At most MAX_POINTS points of a curve (evenly spaced, the first and last kept): a PR comment stays short."""
+    return [[step, round(value, 5)] for step, value in thin(points, MAX_POINTS)]
 
 
 def annotate_ranking(ctx: PlanContext, start: int, m: DesiredModel, ranking: list[list[Any]],

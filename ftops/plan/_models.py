@@ -4,7 +4,9 @@ manifest asks for.
 A Model's remote id is its job's ``fine_tuned_model``, unknown until the job succeeds: changes that need it
 carry ``depends_on=[job]`` and ``remote_id=None`` and apply resolves the id at run time. When a job is
 replaced, the Model is *promoted*: the new fine-tuned model takes the name/description and the old one is
-archived. A model renamed or (un)archived in the console is drift, and the manifest's value is restored.
+archived. Every new fine-tuned model is smoke-tested first (``_smoke``), and gated when the Model has a
+``gate`` (``_gates``). A model renamed or (un)archived in the console is drift, and the manifest's value is
+restored.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ftops.desired import DesiredModel
 from ftops.plan._context import PlanContext
 from ftops.plan._files import sync_on_remove
 from ftops.plan._gates import annotate_ranking, choose_best, gate_verdict, plan_gate
+from ftops.plan._smoke import plan_smoke
 from ftops.plan.model import Action, FieldChange, Reason
 from ftops.state.model import LockedResource
 
@@ -76,15 +79,17 @@ def _plan_model(ctx: PlanContext, m: DesiredModel) -> None:
     job = ctx.desired.jobs.get(m.job)
     never = target is None and (_no_model(status) or (job is not None and job.state != "started"))
     new_model = target is None or entry is None or entry.remote_id != target
-    if m.gate is not None and new_model and not never:
-        verdict = gate_verdict(ctx, m, target)
-        if verdict == "blocked":  # the problem says why and how to unblock; the current model stays managed
-            current = ctx.live.models.get(entry.remote_id) if entry is not None else None
-            if current is not None:
-                _plan_fields(ctx, m, current, entry)
-            return
-        if verdict == "run":
-            plan_gate(ctx, m, target, entry.remote_id if entry is not None else None)
+    fresh = new_model and not never
+    verdict = gate_verdict(ctx, m, target) if m.gate is not None and fresh else None
+    if verdict == "blocked":  # the problem says why and how to unblock; the current model stays managed
+        current = ctx.live.models.get(entry.remote_id) if entry is not None else None
+        if current is not None:
+            _plan_fields(ctx, m, current, entry)
+        return
+    if fresh and (target is None or target in ctx.live.models):
+        plan_smoke(ctx, m, target)  # before the gate: a model that cannot answer is not worth evaluating
+    if verdict == "run":
+        plan_gate(ctx, m, target, entry.remote_id if entry is not None else None)
     if target is None:
         _plan_pending(ctx, m, status, promoting=entry is not None)
     elif (live := ctx.live.models.get(target)) is not None:

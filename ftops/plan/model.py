@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ftops.evals.config import GateConfig
+from ftops.evals.smoke import SmokeConfig
 from ftops.jobspec import JobSpec
 
 # 1.1: changes carry a typed ``reason`` and jobs their typed ``job_spec``; plans list ``problems``.
@@ -34,6 +35,7 @@ class Action(str, Enum):
     ADOPT = "adopt"  # record an existing matching remote object in the lock (no API write)
     MOVE = "move"  # → a declared rename: the lock tracks the object at a new address (no API call, no cost)
     GATE = "gate"  # ? model: evaluate the candidate model before it is named/promoted (fails: nothing promoted)
+    SMOKE = "smoke-test"  # ? model: a short call the new model must answer before it is named/promoted
     NOOP = "no-op"
 
 
@@ -53,6 +55,7 @@ class Reason(str, Enum):
     REMOVED = "removed"  # left the manifests: cancel/delete/archive/forget per on_remove
     MOVED = "moved"  # a Moved declaration: the lock records the object at its new address
     GATE = "gate"  # a Model's gate: its Evaluation runs on the candidate before promotion
+    SMOKE = "smoke"  # a new fine-tuned model is smoke-tested before it is named/promoted
 
 
 class FieldChange(BaseModel):
@@ -102,6 +105,8 @@ class Change(BaseModel):
     job_spec: JobSpec | None = None
     # GATE changes: the Evaluation (set by path + content hash, scorer, thresholds) the candidate must pass.
     gate: GateConfig | None = None
+    # SMOKE changes: the prompt (and expectation) the new model must answer.
+    smoke: SmokeConfig | None = None
 
 
 class Observation(BaseModel):
@@ -113,6 +118,16 @@ class Observation(BaseModel):
     remote_id: str | None = None
     message: str
     field_changes: list[FieldChange] = Field(default_factory=list)
+
+
+class LossChart(BaseModel):
+    """One loss chart for the Markdown plan: a few jobs' curves of one metric on a shared grid of steps."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str  # e.g. 'sweep "sweep"' or 'model.support: candidate vs current'
+    metric: Literal["valid_loss", "train_loss"]
+    series: dict[str, list[list[float]]] = Field(default_factory=dict)  # label → [[step, value], ...]
 
 
 class Plan(BaseModel):
@@ -131,6 +146,9 @@ class Plan(BaseModel):
     errors: list[str] = Field(default_factory=list)  # e.g. a policy violation found while planning
     # Not in sync although nothing is planned: a job that FAILED under ``state: started`` (retry: --replace).
     problems: list[Observation] = Field(default_factory=list)
+    # Loss curves of the project's finished jobs, for the Markdown plan (ftops.plan.charts); capped in size.
+    charts: list[LossChart] = Field(default_factory=list)
+    uncharted: int = 0  # jobs with curves the cap left out
 
     @property
     def has_changes(self) -> bool:

@@ -25,9 +25,11 @@ def mermaid_xychart(series: Series, *, title: str, metric: str) -> str:
     values = [v for points in series.values() for _, v in points]
     low, high = min(values), max(values)
     pad = (high - low) * 0.1 or 0.1
+    # Quoted: Mermaid reads a bare number in a category list as a number, not as a category name.
+    categories = ", ".join(f'"{s}"' for s in steps)
     lines = ["```mermaid", "xychart-beta", f'    title "{_quote(title)}"',
-             f"    x-axis \"step\" [{', '.join(str(s) for s in steps)}]",
-             f'    y-axis "{_quote(metric)}" {max(0.0, low - pad):.3g} --> {high + pad:.3g}']
+             f'    x-axis "step" [{categories}]',
+             f'    y-axis "{_quote(metric)}" {_number(max(0.0, low - pad))} --> {_number(high + pad)}']
     for points in series.values():
         by_step = dict(points)
         row: list[float] = []
@@ -35,10 +37,16 @@ def mermaid_xychart(series: Series, *, title: str, metric: str) -> str:
         for step in steps:
             last = by_step.get(step, last)
             row.append(last)
-        lines.append(f"    line [{', '.join(f'{v:.4g}' for v in row)}]")
+        lines.append(f"    line [{', '.join(_number(v) for v in row)}]")
     lines.append("```")
     legend = ", ".join(f"line {i + 1}: {label}" for i, label in enumerate(series))
     return "\n".join(lines) + f"\n\n<sub>{legend}</sub>"
+
+
+def _number(value: float) -> str:
+    """Plain decimal notation: Mermaid's numbers have no exponent (``1e-05`` would not parse)."""
+    text = f"{value:.5f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def _quote(text: str) -> str:

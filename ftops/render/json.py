@@ -37,6 +37,7 @@ def _change(change: Change) -> dict[str, Any]:
         "old_job_disposition": change.old_job_disposition,
         "reason": change.reason.value if change.reason is not None else None,
         "gate": change.gate.model_dump(mode="json") | {"digest": change.gate.digest} if change.gate else None,
+        "smoke": change.smoke.model_dump(mode="json") | {"digest": change.smoke.digest} if change.smoke else None,
     }
 
 

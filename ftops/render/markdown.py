@@ -3,11 +3,14 @@
 The CI workflow posts it as a *sticky* comment: it finds its previous comment by the hidden marker
 ``<!-- ftops-plan -->`` on the first line and edits it in place. Layout: a one-line verdict, a warning when
 objects changed outside ftops, a table of the changes with their cost, and the full text plan folded in a
-``<details>`` block (as a ``diff`` code block so GitHub colours ``+``/``-`` lines).
+``<details>`` block (as a ``diff`` code block so GitHub colours ``+``/``-`` lines). A best_of Model's ranking
+comes with a Mermaid chart of its sweep, and the plan's loss charts (``Plan.charts``: the finished jobs'
+curves, grouped by sweep and by Model, at most four) are folded in a ``Loss curves`` block.
 """
 
 from __future__ import annotations
 
+from ftops.plan.charts import MAX_CHARTS, MAX_SERIES
 from ftops.plan.model import Action, Change, Plan
 from ftops.render.curves import mermaid_xychart
 from ftops.render.text import NO_CHANGES, SYMBOLS, money, ranking_lines, render_text, summary_line
@@ -50,6 +53,24 @@ def _sweep_charts(plan: Plan) -> list[str]:
     return lines
 
 
+def _loss_charts(plan: Plan) -> list[str]:
+    """The loss curves of the project's finished jobs (``ftops.plan.charts`` groups and caps them), folded."""
+    if not plan.charts:
+        return []
+    # Open: GitHub draws a Mermaid chart that starts folded with no size.
+    lines = ["<details open><summary>Loss curves</summary>", ""]
+    for chart in plan.charts:
+        series = {label: [(int(p[0]), float(p[1])) for p in points] for label, points in chart.series.items()}
+        drawn = mermaid_xychart(series, title=f"{chart.title} · {chart.metric}", metric=chart.metric)
+        if drawn:
+            lines += [drawn, ""]
+    if plan.uncharted:
+        lines += [f"<sub>{plan.uncharted} more job(s) with loss curves are not charted here (at most "
+                  f"{MAX_CHARTS} charts of {MAX_SERIES} jobs): run `ftops metrics 'job.*' --format markdown`.</sub>",
+                  ""]
+    return [*lines, "</details>", ""]
+
+
 def render_markdown(plan: Plan) -> str:
     lines = [MARKER]
     verdict = summary_line(plan) if plan.changes else NO_CHANGES if plan.in_sync else "not in sync"
@@ -79,6 +100,7 @@ def render_markdown(plan: Plan) -> str:
         if plan.total_cost() > 0:
             lines += [f"**Estimated training cost of this plan: {money(plan.total_cost())}** (starts only; created "
                       "jobs park in VALIDATED at no cost).", ""]
+    lines += _loss_charts(plan)
     if plan.progress:
         lines += ["<details><summary>Progress since last apply</summary>", ""]
         lines += [f"- `{o.address}`: {_cell(o.message)}" for o in plan.progress]

@@ -2,8 +2,8 @@
 a cost line per job, separate sections for drift and progress, and a one-line footer.
 
 Symbols: ``+`` upload/create, ``=`` adopt, ``▶`` start, ``■`` cancel, ``-/+`` replace, ``~`` update, ``⇣``
-archive, ``⇡`` unarchive, ``-`` delete, ``⊘`` forget, ``→`` moved, ``?`` gate (an evaluation before promotion).
-Colours come from rich and only on a terminal;
+archive, ``⇡`` unarchive, ``-`` delete, ``⊘`` forget, ``→`` moved, ``?`` gate or smoke test (checks of a new
+model before promotion). Colours come from rich and only on a terminal;
 CI, a pipe or ``--no-color`` get the same text without escape codes (``color=False``).
 """
 
@@ -33,6 +33,7 @@ SYMBOLS: dict[Action, str] = {
     Action.FORGET: "⊘",
     Action.MOVE: "→",
     Action.GATE: "?",
+    Action.SMOKE: "?",
     Action.NOOP: " ",
 }
 STYLES: dict[Action, str] = {
@@ -49,6 +50,7 @@ STYLES: dict[Action, str] = {
     Action.FORGET: "dim",
     Action.MOVE: "cyan",
     Action.GATE: "blue",
+    Action.SMOKE: "blue",
     Action.NOOP: "dim",
 }
 HEADLINES: dict[Action, str] = {
@@ -65,6 +67,7 @@ HEADLINES: dict[Action, str] = {
     Action.FORGET: "will be forgotten (removed from the lock; the remote object is left alone)",
     Action.MOVE: "has moved (the lock records it at the new address; no API call, no cost)",
     Action.GATE: "will be evaluated before promotion (a failed gate promotes nothing)",
+    Action.SMOKE: "will smoke-test the new model before it is named or promoted (no answer: nothing promoted)",
     Action.NOOP: "is up to date",
 }
 # Footer order and wording: "Plan: 1 to upload, 2 to create, ..."
@@ -75,6 +78,7 @@ SUMMARY_ORDER: tuple[Action, ...] = (
     Action.CREATE,
     Action.REPLACE,
     Action.START,
+    Action.SMOKE,
     Action.GATE,
     Action.UPDATE,
     Action.CANCEL,
@@ -205,6 +209,8 @@ def _body(change: Change) -> list[tuple[str, str]]:
     if change.gate is not None:
         gate = change.gate
         lines.append((f"  evaluation {gate.evaluation}: {gate.path} ({gate.thresholds()})", "blue"))
+    if change.smoke is not None:
+        lines.append((f"  {change.smoke.describe()}", "blue"))
     ranking = (change.after or {}).get("ranking")
     if isinstance(ranking, list) and ranking:
         lines.extend((f"  {line}", "cyan") for line in ranking_lines(change))

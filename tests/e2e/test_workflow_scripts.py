@@ -103,7 +103,7 @@ def test_pull_request_plan_then_merge_applies_the_reviewed_plan_and_pushes_the_l
     # A slower clock for the apply, so the job is still training when apply exits (as on the real API).
     applied = runner.step(merge["Apply the reviewed plan (starts the jobs and exits)"], FTOPS_LOCAL_SPEED="300")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "1 waiting for a job" in applied.stdout
+    assert "2 waiting for a job" in applied.stdout  # the model's smoke test and its name wait for the job
     assert "--wait" not in merge["Apply the reviewed plan (starts the jobs and exits)"]
 
     pushed = runner.step(merge["Commit the lock file (file backend)"])
@@ -117,6 +117,7 @@ def test_pull_request_plan_then_merge_applies_the_reviewed_plan_and_pushes_the_l
     reconciled = runner.step(schedule["Apply what waited on training (model names, promotions, archives)"])
     assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
     assert "model.assistant" in reconciled.stdout
+    assert "✓ model.assistant: smoke test passed for ft:" in reconciled.stdout  # before it is named
     drift = runner.step(schedule["Check for drift"])
     assert drift.returncode == 0, drift.stderr
     assert runner.output() == {"exitcode": "0", "drifted": "0"}

@@ -45,11 +45,13 @@ def _plan(tmp_path: Path, by: str, *, second: str = "SUCCESS") -> Plan:
 
 def test_the_lowest_final_loss_wins_and_the_changes_carry_the_ranking(tmp_path: Path) -> None:
     plan = _plan(tmp_path, "train_loss")
-    assert [(c.address, c.action.value, c.remote_id) for c in plan.changes] == [("model.best", "update", "ft:x:j2")]
-    after = plan.changes[0].after or {}
+    assert [(c.address, c.action.value, c.remote_id) for c in plan.changes] == [
+        ("model.best", "smoke-test", "ft:x:j2"), ("model.best", "update", "ft:x:j2")]
+    assert (plan.changes[0].after or {})["job"] == "job.sweep-2"  # the winner is smoke-tested before it is named
+    after = plan.changes[1].after or {}
     assert after["job"] == "job.sweep-2" and after["ranking"] == [["job.sweep-2", 0.6], ["job.sweep-1", 0.9]]
     assert after["curves"]["job.sweep-2"] == [[1, 1.1], [2, 0.7], [3, 0.6]]
-    assert plan.changes[0].reasons[0] == "best_of sweep by train_loss: job.sweep-2 is the best of 2 (0.6000)"
+    assert plan.changes[1].reasons[0] == "best_of sweep by train_loss: job.sweep-2 is the best of 2 (0.6000)"
 
 
 def test_nothing_is_chosen_while_a_sweep_job_trains(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ftops.evals.config import GateConfig
+from ftops.evals.smoke import SmokeConfig
 from ftops.plan.build import build_plan
 from ftops.plan.model import Plan
 
@@ -29,11 +30,14 @@ DOCS = [
 OLD, NEW = "ft:open-mistral-7b:1:20260101:support:old", "ft:open-mistral-7b:1:20260101:support:new"
 
 
-def _plan(tmp_path: Path, record: dict[str, Any] | None, gate: GateConfig = GATE) -> Plan:
+def _plan(tmp_path: Path, record: dict[str, Any] | None, gate: GateConfig = GATE,
+          smoke: dict[str, Any] | None = None) -> Plan:
     desired = _desired(DOCS, tmp_path, {})
     gated = {a: dataclasses.replace(m, gate=gate) for a, m in desired.models.items()}
     desired = dataclasses.replace(desired, models=gated)
     job_attributes = {"gate": record} if record is not None else {}
+    if smoke is not None:
+        job_attributes["smoke"] = smoke
     lock = _lock({"lock": {
         "file.train": {"remote_id": "f1"},
         "job.support": {"remote_id": "j1", "status": "SUCCESS", "fine_tuned_model": NEW,
@@ -60,16 +64,18 @@ def _actions(plan: Plan) -> list[tuple[str, str, str | None]]:
 
 def test_a_new_candidate_is_gated_before_it_takes_the_name_and_the_old_one_is_archived(tmp_path: Path) -> None:
     plan = _plan(tmp_path, None)
-    assert _actions(plan) == [("model.support", "gate", NEW), ("model.support", "update", NEW),
-                              ("model.support", "archive", OLD)]
-    gate = plan.changes[0]
+    # The smoke test every new model gets comes first: a model that does not answer is not worth evaluating.
+    assert _actions(plan) == [("model.support", "smoke-test", NEW), ("model.support", "gate", NEW),
+                              ("model.support", "update", NEW), ("model.support", "archive", OLD)]
+    gate = plan.changes[1]
     assert gate.gate == GATE and (gate.after or {})["current"] == OLD
     assert any("last result: no result yet" in r for r in gate.reasons)
 
 
 def test_a_candidate_that_passed_this_evaluation_is_not_evaluated_again(tmp_path: Path) -> None:
-    assert _actions(_plan(tmp_path, _record(True))) == [("model.support", "update", NEW),
-                                                        ("model.support", "archive", OLD)]
+    smoked = {"model": NEW, "digest": SmokeConfig().digest, "passed": True, "answer": "yes", "reason": None}
+    assert _actions(_plan(tmp_path, _record(True), smoke=smoked)) == [("model.support", "update", NEW),
+                                                                      ("model.support", "archive", OLD)]
 
 
 def test_a_failed_candidate_blocks_the_promotion_and_nothing_is_planned(tmp_path: Path) -> None:
@@ -87,7 +93,7 @@ def test_a_failed_verdict_for_another_evaluation_or_candidate_does_not_block(
     tmp_path: Path, record: dict[str, Any]
 ) -> None:
     plan = _plan(tmp_path, record)
-    assert [a for _, a, _ in _actions(plan)] == ["gate", "update", "archive"] and not plan.problems
+    assert [a for _, a, _ in _actions(plan)] == ["smoke-test", "gate", "update", "archive"] and not plan.problems
 
 
 def test_a_stricter_evaluation_has_another_digest() -> None:

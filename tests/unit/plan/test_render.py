@@ -30,8 +30,11 @@ def test_text_new_project_blocks_and_footer(tmp_path: Path) -> None:
     assert '  ▶ job "support" {' in text
     assert "cost: $4.00 estimated (1,310,720 train tokens; 10 steps;" in text
     assert "estimated count" in text
+    assert "  # model.support will smoke-test the new model before it is named or promoted" in text
+    assert '      smoke test: a chat: "Hello! Please answer briefly: are you working?", it must answer\n' in text
     assert text.rstrip().endswith(
-        "Plan: 2 to upload, 1 to create, 1 to start, 1 to update. Estimated training cost: $4.00 (1 job)."
+        "Plan: 2 to upload, 1 to create, 1 to start, 1 to smoke-test, 1 to update. Estimated training cost: $4.00 "
+        "(1 job)."
     )
     assert "\x1b[" not in text  # plain unless asked for colour
 
