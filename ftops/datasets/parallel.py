@@ -48,7 +48,9 @@ def validate_chunked(
                 account(report, row, counter)
             return report
         start, size = stream.tell(), path.stat().st_size
-    ranges = line_ranges(path, start, size, chunk_bytes or CHUNK_BYTES)
+    # Four chunks per worker at least, so that the last one to finish is short; at most CHUNK_BYTES each.
+    even = -(-(size - start) // (workers * 4))
+    ranges = line_ranges(path, start, size, chunk_bytes or max(min(CHUNK_BYTES, even), 64 * 1024))
     tasks = [(str(path), a, b, report.kind, model, count_tokens, report.max_records) for a, b in ranges]
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)) or 1, mp_context=_context()) as pool:
         for part in pool.map(_validate_range, tasks):
