@@ -21,6 +21,7 @@ from ftops.addresses import Address
 from ftops.errors import DatasetError, Location
 from ftops.evals.cases import load_cases
 from ftops.evals.config import GateConfig
+from ftops.fieldsets import share_fields_sets
 from ftops.jobspec import (
     ClassifierTarget,
     Integration,
@@ -257,6 +258,7 @@ def _job(resource: JobResource, files: dict[str, DesiredFile], tokens: TokenLook
             for t in spec.classifier_targets),
         invalid_sample_skip_percentage=spec.invalid_sample_skip_percentage,
     )
+    share_fields_sets(job_spec)  # carried by the plan's changes too: 10,000 of them add up
     data_tokens, exact = _data_tokens(spec.model, [files[t.file] for t in job_spec.training], tokens)
     return DesiredJob(
         address=f"job.{name}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
@@ -227,6 +228,15 @@ def ranking_lines(change: Change) -> list[str]:
 
 def render_text_rich(plan: Plan) -> Text:
     out = Text()
+    for part in text_parts(plan):
+        out.append_text(part)
+    return out
+
+
+def text_parts(plan: Plan) -> Iterator[Text]:
+    """The plan text in parts (the head, each change, the foot): a 10,000-change plan is printed part by part
+    instead of as one Text of 10,000 blocks (``iter_text``)."""
+    out = Text()
     if plan.drift:
         out.append("Objects changed outside ftops:\n", style="bold yellow")
         for obs in plan.drift:
@@ -250,23 +260,36 @@ def render_text_rich(plan: Plan) -> Text:
         else:
             out.append("No changes are planned, but the resources do not match the manifests (see above).\n",
                        style="bold red")
-        return out
+        yield out
+        return
     out.append("ftops will perform the following actions:\n\n")
+    yield out
     for change in plan.changes:
-        out.append_text(_change_block(change))
-        out.append("\n")
+        block = _change_block(change)
+        block.append("\n")
+        yield block
+    out = Text()
     out.append(summary_line(plan) + "\n", style="bold")
     creates = [c for c in plan.changes if c.action in (Action.CREATE, Action.REPLACE)]
     if creates and not any(c.action is Action.START for c in plan.changes):
         out.append("New jobs park in VALIDATED: nothing is trained until a start is planned.\n", style="dim")
-    return out
+    yield out
+
+
+def iter_text(plan: Plan, *, color: bool = False, width: int = 120) -> Iterator[str]:
+    """``render_text`` in pieces, to print one at a time; without colour nothing holds the whole text."""
+    if color:
+        yield render_text(plan, color=True, width=width)
+        return
+    for part in text_parts(plan):
+        yield part.plain
 
 
 def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
     """The plan as text; ``color=True`` adds ANSI styles (only for a terminal)."""
-    rich_text = render_text_rich(plan)
     if not color:
-        return rich_text.plain
+        return "".join(iter_text(plan))
+    rich_text = render_text_rich(plan)
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, color_system="standard", width=width, soft_wrap=True)
     console.print(rich_text, end="")
