@@ -10,29 +10,47 @@ fields can share one set object. Models that are not frozen keep their own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
 # frozenset of names → the one set object every frozen model with exactly those fields points at (a few dozen).
 _SHARED: dict[frozenset[str], set[str]] = {}
+# model class → (frozen?, its fields whose type may hold a model): only those are walked, most are plain values.
+_CLASSES: dict[type[BaseModel], tuple[bool, tuple[str, ...]]] = {}
 
 
 def share_fields_sets(model: BaseModel) -> None:
-    """Point ``model`` and every frozen model inside it (fields, lists, tuples) at the shared set of its fields."""
-    if model.model_config.get("frozen"):
+    """Point ``model`` and every frozen model inside it (fields, lists, tuples, dicts) at the shared set of its
+    fields."""
+    frozen, nested = _CLASSES.get(type(model)) or _learn(type(model))
+    if frozen:
         fields = model.__pydantic_fields_set__
         shared = _SHARED.setdefault(frozenset(fields), fields)
         if shared is not fields:
             object.__setattr__(model, "__pydantic_fields_set__", shared)
-    for value in model.__dict__.values():
-        _visit(value)
+    values = model.__dict__
+    for name in nested:
+        value = values.get(name)
+        if isinstance(value, BaseModel):
+            share_fields_sets(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    share_fields_sets(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                if isinstance(item, BaseModel):
+                    share_fields_sets(item)
 
 
-def _visit(value: Any) -> None:
-    if isinstance(value, BaseModel):
-        share_fields_sets(value)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            if isinstance(item, BaseModel):
-                share_fields_sets(item)
+def _learn(cls: type[BaseModel]) -> tuple[bool, tuple[str, ...]]:
+    nested = tuple(name for name, info in cls.model_fields.items() if _holds_model(info.annotation))
+    _CLASSES[cls] = learned = (bool(cls.model_config.get("frozen")), nested)
+    return learned
+
+
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(arg) for arg in get_args(annotation))
