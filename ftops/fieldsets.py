@@ -18,17 +18,24 @@ from pydantic import BaseModel
 _SHARED: dict[frozenset[str], set[str]] = {}
 # model class → (frozen?, its fields whose type may hold a model): only those are walked, most are plain values.
 _CLASSES: dict[type[BaseModel], tuple[bool, tuple[str, ...]]] = {}
+_set = object.__setattr__  # pydantic's own way past a frozen model's __setattr__
 
 
 def share_fields_sets(model: BaseModel) -> None:
     """Point ``model`` and every frozen model inside it (fields, lists, tuples, dicts) at the shared set of its
     fields."""
-    frozen, nested = _CLASSES.get(type(model)) or _learn(type(model))
+    cls = type(model)
+    frozen, nested = _CLASSES.get(cls) or _learn(cls)
     if frozen:
         fields = model.__pydantic_fields_set__
-        shared = _SHARED.setdefault(frozenset(fields), fields)
-        if shared is not fields:
-            object.__setattr__(model, "__pydantic_fields_set__", shared)
+        key = frozenset(fields)
+        shared = _SHARED.get(key)
+        if shared is None:
+            _SHARED[key] = fields
+        elif shared is not fields:
+            _set(model, "__pydantic_fields_set__", shared)
+    if not nested:
+        return
     values = model.__dict__
     for name in nested:
         value = values.get(name)
