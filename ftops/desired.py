@@ -22,6 +22,7 @@ from ftops.errors import DatasetError, Location
 from ftops.evals.cases import load_cases
 from ftops.evals.config import GateConfig
 from ftops.evals.smoke import SmokeConfig
+from ftops.fieldsets import share_fields_sets
 from ftops.jobspec import (
     ClassifierTarget,
     Integration,
@@ -45,7 +46,7 @@ class HashLookup(Protocol):
     def sha256(self, path: Path) -> str: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TokenCount:
     tokens: int
     exact: bool  # counted with the model's own tokenizer (False: an estimate)
@@ -57,7 +58,7 @@ class TokenLookup(Protocol):
     def count(self, path: Path, sha256: str, model: str) -> TokenCount | None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredFile:
     address: str
     path: Path  # absolute
@@ -70,7 +71,7 @@ class DesiredFile:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredJob:
     address: str
     name: str
@@ -103,7 +104,7 @@ class DesiredJob:
         return self.job_spec.file_addresses
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BestOfChoice:
     """``best_of``: follow the best finished job of a sweep by one metric of its last checkpoint."""
 
@@ -112,7 +113,7 @@ class BestOfChoice:
     candidates: tuple[str, ...]  # the sweep's job addresses
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredModel:
     address: str
     job: str  # job address ("" for best_of until the plan has chosen one)
@@ -131,7 +132,7 @@ class DesiredModel:
         return self.best_of.candidates if self.best_of is not None else (self.job,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Desired:
     files: dict[str, DesiredFile] = field(default_factory=dict)
     jobs: dict[str, DesiredJob] = field(default_factory=dict)
@@ -162,15 +163,16 @@ def effective_suffix(name: str, suffix: str | None) -> str:
 def build_desired(manifest: Manifest, *, hashes: HashLookup, tokens: TokenLookup | None) -> Desired:
     """Resolve a loaded Manifest. References are already checked by the loader."""
     root = manifest.root.resolve()  # once: resolving per file dominated re-plans of large projects
-    files = {str(manifest.address_of(r)): _file(root, r, hashes) for r in manifest.files.values()}
+    # Keyed by each value's own address string (the same text as manifest.address_of): one string, not two.
+    files = {f.address: f for f in (_file(root, r, hashes) for r in manifest.files.values())}
     provider = project_provider(root)
-    jobs = {str(manifest.address_of(r)): _job(r, files, tokens, provider) for r in manifest.jobs.values()}
+    jobs = {j.address: j for j in (_job(r, files, tokens, provider) for r in manifest.jobs.values())}
     evaluations = {e.metadata.name: _evaluation(manifest, root, e, hashes) for e in manifest.evaluations}
     sweeps: dict[str, list[str]] = {}
     for job in jobs.values():
         if job.sweep:
             sweeps.setdefault(job.sweep, []).append(job.address)
-    models = {str(manifest.address_of(r)): _model(r, evaluations, sweeps) for r in manifest.models.values()}
+    models = {m.address: m for m in (_model(r, evaluations, sweeps) for r in manifest.models.values())}
     unordered = Desired(files=files, jobs=jobs, models=models)
     moves = tuple((m.spec.from_, m.spec.to) for m in manifest.moves)
     return Desired(files=files, jobs=jobs, models=models, evaluations=evaluations, order=_order(unordered),
@@ -259,6 +261,7 @@ def _job(resource: JobResource, files: dict[str, DesiredFile], tokens: TokenLook
             for t in spec.classifier_targets),
         invalid_sample_skip_percentage=spec.invalid_sample_skip_percentage,
     )
+    share_fields_sets(job_spec)  # carried by the plan's changes too: 10,000 of them add up
     data_tokens, exact = _data_tokens(spec.model, [files[t.file] for t in job_spec.training], tokens)
     return DesiredJob(
         address=f"job.{name}",

@@ -16,6 +16,7 @@ from ftops.client import MistralClient
 from ftops.client.client import Page
 from ftops.client.models import RemoteFile, RemoteJob, RemoteModel
 from ftops.errors import NotFoundError, ValidationFailed
+from ftops.fieldsets import share_fields_sets
 from ftops.state.model import LockFile
 
 
@@ -97,6 +98,9 @@ def fetch_snapshot(client: MistralClient, *, lock: LockFile | None = None, since
                 found_model = _get_or_none(client.get_model, rid)
                 if found_model is not None:
                     models[rid] = found_model
+    for answers in (files, jobs, models):  # kept for the whole plan: 10,000 answers' field sets add up
+        for answer in answers.values():
+            share_fields_sets(answer)
     return LiveSnapshot(
         endpoint=client.base_url,
         files=files,

@@ -3,7 +3,8 @@
 ``ftops plan`` and ``ftops apply`` must compute the same plan from the same inputs, so both call
 ``compute_plan`` here, which chains the shared stages (``load_manifests``, ``build_desired`` with the one
 cached token counter, ``fetch_snapshot``, ``build_plan``), and the CLI shows it with the one
-text renderer (apply never imports render).
+text renderer (apply never imports render). ``plan`` calls its two halves, ``desired_of`` and
+``plan_desired``, itself, so that it can free the loaded manifest in between (peak memory of large projects).
 ``waiting_job`` names the job a model change waits for when that job is still training.
 """
 
@@ -61,12 +62,33 @@ def plan_and_snapshot(
     token_counts: dict[str, int] | None = None,
 ) -> tuple[Plan, LiveSnapshot]:
     """The plan and the live snapshot it was made from (apply and refresh record what it observed)."""
+    desired = desired_of(settings, lock, manifest, token_counts=token_counts)
+    return plan_desired(settings, client, lock, desired, targets=targets, replace=replace)
+
+
+def desired_of(settings: Settings, lock: LockFile | None, manifest: Manifest, *,
+               token_counts: dict[str, int] | None = None) -> Desired:
+    """Desired, with content hashes and token counts (the hash cache is saved; ``token_counts`` receives the
+    exact counts used). A caller that holds nothing else of the manifest can drop it after this."""
     cache = HashCache.load(settings.state_dir / HASH_CACHE)
     tokens = token_lookup(cache, lock.token_counts if lock is not None else None)
     desired = build_desired(manifest, hashes=cache, tokens=tokens)
     cache.save()
     if token_counts is not None:
         token_counts.update(tokens.exact_counts)
+    return desired
+
+
+def plan_desired(
+    settings: Settings,
+    client: MistralClient,
+    lock: LockFile | None,
+    desired: Desired,
+    *,
+    targets: Sequence[str] = (),
+    replace: Sequence[str] = (),
+) -> tuple[Plan, LiveSnapshot]:
+    """The plan of ``desired`` against the lock and a fresh live snapshot, and that snapshot."""
     known = lock.resources if lock is not None else {}
     refuse_unknown_models(client, (j for a, j in desired.jobs.items() if a not in known))  # before pricing them
     live = snapshot_for(client, desired, lock)

@@ -2,7 +2,8 @@
 
 Settings → manifests (bad input fails here, before any server starts) → lock → session (its first line
 names the endpoint; on stderr when stdout carries JSON or Markdown) → the shared pipeline
-(``ftops.apply.pipeline.compute_plan``, so plan and apply compute the same plan) → render. ``-o`` saves a
+(``ftops.apply.pipeline``'s ``desired_of`` + ``plan_desired``, the two halves of apply's ``compute_plan``, so
+plan and apply compute the same plan) → render. ``-o`` saves a
 single-use plan file for ``ftops apply FILE``; ``--detailed-exitcode`` exits 2 when there are changes;
 ``--max-cost`` fails the plan (PolicyError, exit 1) when starting the planned jobs would cost more.
 """
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from ftops.plan.model import Plan
 
 EXIT_CHANGES = 2
+_PRINT_CHUNK = 1 << 16  # characters of plan text per write
 
 
 def check_max_cost(plan: Plan, max_cost: float, *, source: str = "--max-cost") -> None:
@@ -65,6 +67,25 @@ def _render(plan: Plan, fmt: str) -> str:
     return render_text(plan, color=use_color())
 
 
+def _print(plan: Plan, fmt: str) -> None:
+    """Print the rendered plan; text goes out in pieces (the text of 10,000 changes is megabytes)."""
+    if fmt != "text":
+        click.echo(_render(plan, fmt), nl=False)
+        return
+    from ftops.render.text import iter_text
+
+    pending: list[str] = []
+    size = 0
+    for piece in iter_text(plan, color=use_color()):
+        pending.append(piece)
+        size += len(piece)
+        if size >= _PRINT_CHUNK:
+            click.echo("".join(pending), nl=False)
+            pending, size = [], 0
+    if pending:
+        click.echo("".join(pending), nl=False)
+
+
 @click.command("plan")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), default=None,
@@ -93,7 +114,7 @@ def plan_cmd(
 ) -> None:
     """Show what `ftops apply` would change, and what it would cost. Changes nothing."""
     start_local_api_early(settings)  # first: it boots on another core while this process imports and loads
-    from ftops.apply.pipeline import compute_plan, load_project, waiting_job
+    from ftops.apply.pipeline import desired_of, load_project, plan_desired, waiting_job
     from ftops.state.backends.config import read_state
     from ftops.state.lockfile import check_endpoint
 
@@ -102,15 +123,20 @@ def plan_cmd(
     check_endpoint(lock, settings.endpoint_identity, where=str(settings.lock_path))
     info: Callable[[str], None] = click.echo if fmt == "text" else (lambda s: click.echo(s, err=True))
     with open_session(settings, echo=info) as session:
-        plan = compute_plan(settings, session.client, lock, manifest, targets=targets, replace=replace)
+        # compute_plan in its two halves: past Desired the loaded documents are only memory (tens of MB at
+        # 10,000 resources), so they are freed before the plan is built and printed.
+        desired = desired_of(settings, lock, manifest)
+        del manifest
+        plan, _ = plan_desired(settings, session.client, lock, desired, targets=targets, replace=replace)
+        del desired
     limit, source = cost_limit(max_cost, settings)
     if limit is not None:
         try:
             check_max_cost(plan, limit, source=source)
         except PolicyError:
-            click.echo(_render(plan, fmt), nl=False)
+            _print(plan, fmt)
             raise
-    click.echo(_render(plan, fmt), nl=False)
+    _print(plan, fmt)
     if out is not None:
         from ftops.plan.planfile import save_plan  # pydantic models of the plan file: only with -o
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ftops.errors import Diagnostic, Location
@@ -60,6 +60,19 @@ class Collector:
             self._seen.add(diagnostic)
             self.diagnostics.append(diagnostic)
 
+    def checkpoint(self) -> Callable[[], None]:
+        """A function that takes this collector back to now (a file read again after a parser switch)."""
+        diagnostics, broken, sources = len(self.diagnostics), set(self.broken), len(self.sources)
+
+        def rollback() -> None:
+            self._seen.difference_update(self.diagnostics[diagnostics:])
+            del self.diagnostics[diagnostics:]
+            del self.sources[sources:]
+            self.broken.clear()
+            self.broken.update(broken)
+
+        return rollback
+
     def at(
         self, code: str, message: str, *, file: str, pos: Pos | None = None, address: str | None = None,
         hint: str | None = None,
@@ -68,7 +81,7 @@ class Collector:
         self.add(Diagnostic(code=code, message=message, location=loc, address=address, hint=hint))
 
 
-@dataclass
+@dataclass(slots=True)
 class Source:
     """Where one resource was written: its file, its YAML document, and its address."""
 
@@ -76,6 +89,8 @@ class Source:
     doc: Document
     address: str | None
     collector: Collector
+    # (name, kind, path) of each reference the document writes, read from its data before the data is released
+    references: tuple[tuple[str, str, Path], ...] = ()
 
     def location(self, path: Path = (), *, key: bool = False) -> Location:
         pos = self.doc.key_pos(path) if key else self.doc.value_pos(path)

@@ -27,7 +27,7 @@ from ftops.pricing import CLASSIFIER_MODELS, base_model_of, fine_tunable
 _LOOKS_LIKE_KEY = re.compile(r"^[0-9a-f]{40}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One loaded resource (after matrix expansion) and the document it came from."""
 
@@ -163,11 +163,11 @@ def _check_references(entries: list[Entry], broken: set[str], sources: Iterable[
         source.report(codes.DANGLING_REFERENCE, f"no {kind} named '{name}'", path, hint=hint)
 
     for source in sources:
-        for name, kind, path in _raw_references(source.doc.data):
+        for name, kind, path in source.references:
             check(source, name, files if kind == "File" else jobs, kind, path)
 
 
-def _raw_references(data: Any) -> Iterator[tuple[str, str, tuple[str | int, ...]]]:
+def raw_references(data: Any) -> Iterator[tuple[str, str, tuple[str | int, ...]]]:
     """(name, kind, path) of each reference written in a document, read from the YAML data itself so that
     documents with other errors still get their references checked in the same run."""
     spec = data.get("spec") if isinstance(data, dict) else None

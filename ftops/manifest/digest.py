@@ -9,28 +9,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ftops.addresses import MANIFEST_KINDS
 from ftops.manifest.schema import EvaluationResource, MovedResource, Resource
 
 
 def canonical_json(resources: Iterable[Resource]) -> str:
-    docs = sorted(
-        (
-            ((MANIFEST_KINDS[r.kind], r.metadata.name), r.model_dump(mode="json", exclude_unset=True))
-            for r in resources
-        ),
-        key=lambda item: item[0],
-    )
-    return json.dumps([doc for _, doc in docs], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "".join(_canonical_pieces(resources))
+
+
+def _canonical_pieces(resources: Iterable[Resource]) -> Iterator[str]:
+    """The canonical JSON list, one resource at a time (10,000 dumps held at once cost more than the resources)."""
+    ordered = sorted(resources, key=lambda r: (MANIFEST_KINDS[r.kind], r.metadata.name))
+    yield "["
+    for i, r in enumerate(ordered):
+        doc = json.dumps(r.model_dump(mode="json", exclude_unset=True), sort_keys=True, separators=(",", ":"),
+                         ensure_ascii=False)
+        yield "," + doc if i else doc
+    yield "]"
 
 
 def compute_digest(resources: Iterable[Resource], moves: Iterable[MovedResource] = (),
                    evaluations: Iterable[EvaluationResource] = ()) -> str:
     """Moved and Evaluation declarations count too (they change the plan); without any, the digest is what it
     always was."""
-    text = canonical_json(resources)
+    digest = hashlib.sha256()
+    for piece in _canonical_pieces(resources):
+        digest.update(piece.encode())
+    text = ""
     declared = sorted(json.dumps(m.spec.model_dump(mode="json", by_alias=True), sort_keys=True) for m in moves)
     if declared:
         text += "\n" + "\n".join(declared)
@@ -38,4 +45,5 @@ def compute_digest(resources: Iterable[Resource], moves: Iterable[MovedResource]
                               sort_keys=True) for e in evaluations)
     if gates:
         text += "\n" + "\n".join(gates)
-    return hashlib.sha256(text.encode()).hexdigest()
+    digest.update(text.encode())
+    return digest.hexdigest()

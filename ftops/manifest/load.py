@@ -13,7 +13,8 @@ import errno
 import gc
 import os
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,11 @@ from pydantic import BaseModel, ValidationError
 
 from ftops.addresses import MANIFEST_KINDS
 from ftops.errors import Location, ManifestError
+from ftops.fieldsets import share_fields_sets
 from ftops.manifest import codes
 from ftops.manifest._pydantic import report_validation_errors
 from ftops.manifest._report import Collector, Source, did_you_mean, dotted, excerpt
-from ftops.manifest.checks import Entry, check_all
+from ftops.manifest.checks import Entry, check_all, raw_references
 from ftops.manifest.digest import compute_digest
 from ftops.manifest.evaluations import EvaluationEntry, check_evaluations
 from ftops.manifest.matrix import expand
@@ -158,7 +160,8 @@ def _address(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _parse_document(doc: Document, shown: str, collector: Collector) -> ResourceDocument | None:
+def _parse_document(doc: Document, shown: str, collector: Collector) -> tuple[ResourceDocument, Source] | None:
+    """The validated resource and the Source its later checks report on, or None after reporting why not."""
     source = Source(shown, doc, None, collector)
     if not isinstance(doc.data, dict):
         what = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__}"
@@ -180,10 +183,13 @@ def _parse_document(doc: Document, shown: str, collector: Collector) -> Resource
         del data["location"]
     if kind is None:
         return None
+    source.references = tuple(raw_references(doc.data))  # checked once every document is read
     collector.sources.append(source)
     if source.address:
         collector.broken.add(source.address)  # until it validates: references to it are not "dangling"
     data["apiVersion"] = API_VERSION  # already reported above; don't report it twice through pydantic
+    # Validated with its location (not copied afterwards to add it): one model per document, not two.
+    data["location"] = Location(shown, doc.start.line, doc.start.column)
     model = _CLASSES[kind]
     try:
         resource = model.model_validate(data)
@@ -193,9 +199,8 @@ def _parse_document(doc: Document, shown: str, collector: Collector) -> Resource
     if doc.duplicate_keys or doc.bad_keys or doc.data.get("apiVersion") != API_VERSION:
         return None
     collector.broken.discard(str(source.address))
-    located = resource.model_copy(update={"location": Location(shown, doc.start.line, doc.start.column)})
-    assert isinstance(located, (FileResource, JobResource, ModelResource, EvaluationResource, MovedResource))
-    return located
+    assert isinstance(resource, (FileResource, JobResource, ModelResource, EvaluationResource, MovedResource))
+    return resource, source
 
 
 class _FieldLocations(Mapping[str, Mapping[str, Location]]):
@@ -206,13 +211,15 @@ class _FieldLocations(Mapping[str, Mapping[str, Location]]):
     """
 
     def __init__(self, entries: list[Entry]) -> None:
-        self._docs = {e.address: (e.source.file, e.source.doc.values) for e in entries}
+        self._docs = {e.address: (e.source.file, e.source.doc) for e in entries}
         self._built: dict[str, dict[str, Location]] = {}
 
     def __getitem__(self, address: str) -> Mapping[str, Location]:
         if address not in self._built:
-            file, values = self._docs[address]
-            self._built[address] = {dotted(path): Location(file, *unpack(pos)) for path, pos in values.items() if path}
+            file, doc = self._docs[address]
+            doc.restore()
+            self._built[address] = {dotted(path): Location(file, *unpack(pos))
+                                    for path, pos in doc.values.items() if path}
         return self._built[address]
 
     def __iter__(self) -> Iterator[str]:
@@ -241,46 +248,87 @@ def load_manifests(paths: Sequence[str | Path], *, root: Path) -> Manifest:
     return manifest
 
 
+@dataclass
+class _Loaded:
+    """What the documents read so far gave: diagnostics, resources, renames and evaluation sets."""
+
+    collector: Collector = field(default_factory=Collector)
+    entries: list[Entry] = field(default_factory=list)
+    moves: list[MoveEntry] = field(default_factory=list)
+    evaluations: list[EvaluationEntry] = field(default_factory=list)
+    documents: int = 0
+
+    def checkpoint(self) -> Callable[[], None]:
+        """A function that forgets everything taken in after now (libyaml failed: the text is read again)."""
+        back = self.collector.checkpoint()
+        entries, moves, evaluations, documents = len(self.entries), len(self.moves), len(self.evaluations), \
+            self.documents
+
+        def rollback() -> None:
+            back()
+            del self.entries[entries:], self.moves[moves:], self.evaluations[evaluations:]
+            self.documents = documents
+
+        return rollback
+
+
+def _read_file(path: Path, shown: str, text: str, loaded: _Loaded) -> None:
+    """Take in every document of one manifest file, one at a time.
+
+    Each document's data and positions are released once it is read (positions come back from a second parse
+    only if an error needs them), so a large project never holds every document's data at once.
+    """
+    collector = loaded.collector
+    try:
+        for doc in iter_documents(text, on_restart=loaded.checkpoint()):
+            if doc.data is None:  # an empty document (a stray or trailing ---)
+                continue
+            loaded.documents += 1
+            _take(doc, path, shown, loaded)
+            doc.release()
+    except YamlLimitError as exc:
+        collector.at(codes.YAML_SYNTAX, f"YAML too large or deep: {exc.message}", file=shown, pos=exc.pos,
+                     hint="manifests need only a few levels and a few aliases; write the values out or "
+                     "split the document")
+    except YamlSyntaxError as exc:
+        collector.at(codes.YAML_SYNTAX, f"invalid YAML: {exc.message}", file=shown, pos=exc.pos,
+                     hint="check indentation, colons and quotes at that line (tabs are not allowed)")
+
+
+def _take(doc: Document, path: Path, shown: str, loaded: _Loaded) -> None:
+    parsed = _parse_document(doc, shown, loaded.collector)
+    if parsed is None:
+        return
+    # The document's Source already carries the resource's address (None for a Moved declaration).
+    resource, source = parsed
+    share_fields_sets(resource)
+    if isinstance(resource, MovedResource):
+        loaded.moves.append(MoveEntry(resource, source))
+        return
+    if isinstance(resource, EvaluationResource):
+        loaded.evaluations.append(EvaluationEntry(resource, source, path.parent))
+        return
+    # Matrix jobs share their document's Source: a problem in it is reported once, at job.<name>.
+    collector = loaded.collector
+    expanded = expand(resource, source) if isinstance(resource, JobResource) else [resource]
+    if not expanded:
+        collector.broken.add(str(source.address))
+    for job in expanded[1:] if expanded and expanded[0] is resource else expanded:  # a matrix's new jobs
+        share_fields_sets(job)
+    loaded.entries.extend(Entry(r, source, path.parent) for r in expanded)
+
+
 def _load(paths: Sequence[str | Path], *, root: Path) -> Manifest:
     root = Path(root).absolute()
-    collector = Collector()
-    entries: list[Entry] = []
-    moves: list[MoveEntry] = []
-    evaluations: list[EvaluationEntry] = []
-    document_count = 0
+    loaded = _Loaded()
+    collector = loaded.collector
     for path in discover(paths, root=root, collector=collector):
         shown = _shown_path(path, root)
         text = _read_text(path, shown, collector)
-        if text is None:
-            continue
-        try:
-            for doc in iter_documents(text):
-                if doc.data is None:  # an empty document (a stray or trailing ---)
-                    continue
-                document_count += 1
-                resource = _parse_document(doc, shown, collector)
-                if resource is None:
-                    continue
-                if isinstance(resource, MovedResource):
-                    moves.append(MoveEntry(resource, Source(shown, doc, None, collector)))
-                    continue
-                if isinstance(resource, EvaluationResource):
-                    where = Source(shown, doc, f"evaluation.{resource.metadata.name}", collector)
-                    evaluations.append(EvaluationEntry(resource, where, path.parent))
-                    continue
-                # Matrix jobs share their document's Source: a problem in it is reported once, at job.<name>.
-                source = Source(shown, doc, f"{MANIFEST_KINDS[resource.kind]}.{resource.metadata.name}", collector)
-                expanded = expand(resource, source) if isinstance(resource, JobResource) else [resource]
-                if not expanded:
-                    collector.broken.add(str(source.address))
-                entries.extend(Entry(r, source, path.parent) for r in expanded)
-        except YamlLimitError as exc:
-            collector.at(codes.YAML_SYNTAX, f"YAML too large or deep: {exc.message}", file=shown, pos=exc.pos,
-                         hint="manifests need only a few levels and a few aliases; write the values out or "
-                         "split the document")
-        except YamlSyntaxError as exc:
-            collector.at(codes.YAML_SYNTAX, f"invalid YAML: {exc.message}", file=shown, pos=exc.pos,
-                         hint="check indentation, colons and quotes at that line (tabs are not allowed)")
+        if text is not None:
+            _read_file(path, shown, text, loaded)
+    entries, moves, evaluations, document_count = loaded.entries, loaded.moves, loaded.evaluations, \
+        loaded.documents
     if not collector.diagnostics and document_count == 0:
         shown_paths = ", ".join(str(p) for p in paths) or "."
         collector.at(codes.NO_INPUT, "no manifest documents found", file=shown_paths,
@@ -292,6 +340,9 @@ def _load(paths: Sequence[str | Path], *, root: Path) -> Manifest:
     check_providers(entries, default=default_provider)
     if collector.diagnostics:
         raise ManifestError(collector.diagnostics)
+    # Sources point back at the collector: without this cycle, everything the load built but the Manifest does
+    # not keep is freed at once (load_manifests freezes what survives, and a frozen cycle is never collected).
+    collector.sources.clear()
     resources = tuple(e.resource for e in entries)
     moved = tuple(m.resource for m in moves)
     declared = tuple(e.resource for e in evaluations)

@@ -17,8 +17,9 @@ laughs" is refused before anything walks the expanded value), and nest at most :
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -63,9 +64,13 @@ class Pos(NamedTuple):
     column: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
-    """One YAML document: its plain data and where each key/value of it sits in the file."""
+    """One YAML document: its plain data and where each key/value of it sits in the file.
+
+    A loader that keeps thousands of documents calls :meth:`release` once it has read one: the data and
+    positions are dropped, and the positions are parsed again from the same text only if an error needs them.
+    """
 
     data: Any
     start: Pos
@@ -74,6 +79,24 @@ class Document:
     values: dict[Path, int] = field(default_factory=dict)  # path → its value node
     duplicate_keys: list[tuple[Path, Pos, Pos]] = field(default_factory=list)  # (path, first, again)
     bad_keys: list[tuple[Path, Pos]] = field(default_factory=list)  # non-scalar mapping keys
+    # Where the document came from, for :meth:`release`: the parse it belongs to and its index there.
+    origin: tuple[_Parse, int] | None = field(default=None, repr=False, compare=False)
+    _released: bool = field(default=False, repr=False, compare=False)
+
+    def release(self) -> None:
+        """Drop the data and the positions; :meth:`restore` (and every position lookup) brings positions back."""
+        if self.origin is None:
+            return
+        self.data = None
+        self.keys, self.values = _RELEASED, _RELEASED
+        self._released = True
+
+    def restore(self) -> None:
+        """Positions back after :meth:`release`, from a second parse of the same text (same parser)."""
+        if self._released and self.origin is not None:
+            parse, index = self.origin
+            self.keys, self.values = parse.positions(index)
+            self._released = False
 
     def key_pos(self, path: Path) -> Pos:
         """Where the key of ``path`` is written, else the closest enclosing node."""
@@ -84,6 +107,7 @@ class Document:
         return self._closest(path, prefer_key=False)
 
     def _closest(self, path: Path, *, prefer_key: bool) -> Pos:
+        self.restore()
         first, second = (self.keys, self.values) if prefer_key else (self.values, self.keys)
         if path in first:
             return unpack(first[path])
@@ -97,6 +121,28 @@ class Document:
             if prefix in self.values:
                 return unpack(self.values[prefix])
         return self.start
+
+
+_RELEASED: dict[Path, int] = {}  # what a released document's positions are until restored (never written to)
+
+
+class _Parse:
+    """One parse of one text with one parser: parsed again, all at once, when a released document needs its
+    positions back (only error messages do, so a valid project never pays for it)."""
+
+    def __init__(self, text: str, loader: type) -> None:
+        self.text = text
+        self.loader = loader
+        self._positions: list[tuple[dict[Path, int], dict[Path, int]]] | None = None
+
+    def positions(self, index: int) -> tuple[dict[Path, int], dict[Path, int]]:
+        if self._positions is None:
+            found: list[tuple[dict[Path, int], dict[Path, int]]] = []
+            # The documents before a syntax error are the ones that were read the first time.
+            with contextlib.suppress(YamlSyntaxError):
+                found.extend((doc.keys, doc.values) for doc in _documents(self.text, self.loader, keep=False))
+            self._positions = found
+        return self._positions[index]
 
 
 def unpack(packed: int) -> Pos:
@@ -197,11 +243,15 @@ class _Builder:
         return value, size
 
 
-def _documents(text: str, loader: type) -> Iterator[Document]:
-    """Parse with ``loader``; every failure becomes a :class:`YamlSyntaxError` (or its limit subclass)."""
+def _documents(text: str, loader: type, *, keep: bool = True) -> Iterator[Document]:
+    """Parse with ``loader``; every failure becomes a :class:`YamlSyntaxError` (or its limit subclass).
+
+    ``keep``: the documents can be released and restored (they remember this parse).
+    """
+    parse = _Parse(text, loader) if keep else None
     try:
-        for node in yaml.compose_all(text, Loader=loader):
-            doc = Document(data=None, start=_pos(node))
+        for index, node in enumerate(yaml.compose_all(text, Loader=loader)):
+            doc = Document(data=None, start=_pos(node), origin=(parse, index) if parse is not None else None)
             doc.data = _Builder(doc).build(node, ())
             yield doc
     except yaml.MarkedYAMLError as exc:
@@ -223,12 +273,18 @@ def _documents(text: str, loader: type) -> Iterator[Document]:
         raise YamlSyntaxError(str(exc), None) from None
 
 
-def iter_documents(text: str, *, fast: bool = True) -> Iterator[Document]:
+def iter_documents(
+    text: str, *, fast: bool = True, on_restart: Callable[[], None] | None = None
+) -> Iterator[Document]:
     """Yield each document in ``text``; raise :class:`YamlSyntaxError` where the YAML breaks.
 
     Documents before a syntax error are still yielded, so their own problems are reported too. ``fast``
     uses libyaml when PyYAML has it; on any failure the text is parsed again the pure-Python way, so the
     documents yielded and the error raised are exactly those of the pure-Python parser.
+
+    Without ``on_restart`` the libyaml documents are held until the whole text has parsed. With it they are
+    yielded as they come (one at a time in memory); if libyaml then fails, ``on_restart`` is called — the
+    caller forgets what it took from this text — and the pure-Python parser's documents follow from the first.
     """
     deep = _DEEP_FLOW.search(text)
     if deep is not None:  # refused before parsing: a parser takes seconds to reach its own limit on these
@@ -236,6 +292,15 @@ def iter_documents(text: str, *, fast: bool = True) -> Iterator[Document]:
         pos = Pos(before.count("\n") + 1, deep.start() - (before.rfind("\n") + 1) + 1)
         raise YamlLimitError(f"the document nests more than {MAX_DEPTH} levels deep", pos)
     if fast and _CLoader is not None and not _NON_PRINTABLE.search(text):
+        if on_restart is not None:
+            try:
+                yield from _documents(text, _CLoader)
+            except YamlSyntaxError:
+                on_restart()  # reparsed below, for the pure-Python parser's own message and position
+            else:
+                return
+            yield from _documents(text, _Loader)
+            return
         done: list[Document] = []
         try:
             done.extend(_documents(text, _CLoader))

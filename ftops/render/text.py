@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from ftops.plan.model import Action, Change, Cost, Plan
 
 # Rendering builds (text, rich style) pieces; only a terminal needs rich itself, so a plan piped to CI, a file
-# or a PR never builds rich's spans (for 1,000 changes that was most of the rendering time).
+# or a PR never builds rich's spans (for 1,000 changes that was most of the rendering time), and it is printed
+# one change at a time (the text of 10,000 changes is megabytes).
 Styled = list[tuple[str, str]]
 
 SYMBOLS: dict[Action, str] = {
@@ -229,7 +231,9 @@ def ranking_lines(change: Change) -> list[str]:
     return lines
 
 
-def _plan_pieces(plan: Plan) -> Styled:
+def _plan_parts(plan: Plan) -> Iterator[Styled]:
+    """The plan text in parts (the head, each change, the foot), so that a plan of 10,000 changes is printed
+    part by part (``iter_text``) instead of being held whole."""
     out: Styled = []
     if plan.drift:
         out.append(("Objects changed outside ftops:\n", "bold yellow"))
@@ -250,29 +254,49 @@ def _plan_pieces(plan: Plan) -> Styled:
         else:
             out.append(("No changes are planned, but the resources do not match the manifests (see above).\n",
                         "bold red"))
-        return out
+        yield out
+        return
     out.append(("ftops will perform the following actions:\n\n", ""))
+    yield out
     for change in plan.changes:
-        _change_block(change, out)
-        out.append(("\n", ""))
-    out.append((summary_line(plan) + "\n", "bold"))
+        block: Styled = []
+        _change_block(change, block)
+        block.append(("\n", ""))
+        yield block
+    out = [(summary_line(plan) + "\n", "bold")]
     creates = [c for c in plan.changes if c.action in (Action.CREATE, Action.REPLACE)]
     if creates and not any(c.action is Action.START for c in plan.changes):
         out.append(("New jobs park in VALIDATED: nothing is trained until a start is planned.\n", "dim"))
+    yield out
+
+
+def render_text_rich(plan: Plan) -> Any:
+    """The plan as one rich ``Text`` (what a terminal gets, coloured)."""
+    from rich.text import Text
+
+    out = Text()
+    for part in _plan_parts(plan):
+        for text, style in part:
+            out.append(text, style=style or None)
     return out
+
+
+def iter_text(plan: Plan, *, color: bool = False, width: int = 120) -> Iterator[str]:
+    """``render_text`` in pieces, to print one at a time; without colour nothing holds the whole text."""
+    if color:
+        yield render_text(plan, color=True, width=width)
+        return
+    for part in _plan_parts(plan):
+        yield "".join(text for text, _ in part)
 
 
 def render_text(plan: Plan, *, color: bool = False, width: int = 120) -> str:
     """The plan as text; ``color=True`` adds ANSI styles (only for a terminal)."""
-    pieces = _plan_pieces(plan)
     if not color:
-        return "".join(text for text, _ in pieces)
+        return "".join(iter_text(plan))
     from rich.console import Console
-    from rich.text import Text
 
-    rich_text = Text()
-    for text, style in pieces:
-        rich_text.append(text, style=style or None)
+    rich_text = render_text_rich(plan)
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, color_system="standard", width=width, soft_wrap=True)
     console.print(rich_text, end="")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,3 +62,12 @@ def test_find_cycles() -> None:
     [cycle] = find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}})
     assert cycle[0] == cycle[-1] and set(cycle) == {"a", "b", "c"}
     assert len(find_cycles({"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"c"}, "e": {"e"}})) == 3
+
+
+def test_digest_is_the_hash_of_one_canonical_json_list(load: Callable[[str], Manifest]) -> None:
+    # Hashed resource by resource, it must stay the hash of the one JSON list saved plans were bound to.
+    manifest = load(FILE_DOC + "---\n" + JOB + "---\n" + JOB.replace("support-v1", "a-first"))
+    ordered = sorted(manifest.resources, key=lambda r: (r.kind != "File", r.metadata.name))
+    text = json.dumps([r.model_dump(mode="json", exclude_unset=True) for r in ordered], sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False)
+    assert manifest.digest == hashlib.sha256(text.encode()).hexdigest()

@@ -12,7 +12,7 @@ import pytest
 from ftops.plan.model import Plan
 from ftops.render.json import plan_document, plan_json_schema, render_json
 from ftops.render.markdown import MARKER, render_markdown
-from ftops.render.text import NO_CHANGES, render_text
+from ftops.render.text import NO_CHANGES, iter_text, render_text, render_text_rich
 
 from .harness import CASES, load_case, plan_for
 
@@ -101,3 +101,11 @@ def test_markdown_cost_and_no_changes(tmp_path: Path) -> None:
     assert "| $4.00 (estimate) |" in md
     quiet = render_markdown(_plan("no_changes.yaml", tmp_path))
     assert NO_CHANGES in quiet and "<details>" not in quiet
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.glob("*.yaml")))
+def test_text_printed_in_pieces_is_the_whole_text(case: str, tmp_path: Path) -> None:
+    plan = _plan(case, tmp_path)
+    pieces = list(iter_text(plan))
+    assert "".join(pieces) == render_text_rich(plan).plain  # the one Text the coloured output is printed from
+    assert len(pieces) == (len(plan.changes) + 2 if plan.changes else 1)  # head, one per change, foot
