@@ -1,6 +1,7 @@
 """One side of bench_validate.py, run in its own process so its peak RSS (ru_maxrss) is its own.
 
-``ours FILE``: ftops' validate_path (no token counting). ``baseline FILE``: every line parsed with
+``ours FILE``: ftops' validate_path (no token counting; a large file on every core, as ``ftops data
+validate`` does). ``baseline FILE``: every line parsed with
 json.loads, converted with mistral-common's ``ChatCompletionRequest.from_openai`` and checked by its V3
 finetuning validator. ``lean FILE``: the same without the conversion (``ChatCompletionRequest.model_validate``
 on each row). Prints one JSON object
