@@ -174,6 +174,46 @@ def lock_path(state_dir: Path) -> Path:
     return Path(state_dir) / RUN_LOCK_NAME
 
 
+def _create_whole(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text``, whole or not at all; False when it exists already.
+
+    Written to a temp file, then hard-linked into place: ``link`` fails when the target exists (the exclusive
+    create), and nobody ever sees it empty or half written, even when this process is killed mid-write (an
+    O_EXCL create followed by a write left an empty run lock behind that kind of kill, which blocked every
+    later run as "unreadable").
+    """
+    tmp = temp_name_for(path)
+    try:
+        with open(tmp, "x", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: exclusive create, then write
+            return _create_in_place(path, text)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    fsync_dir(path.parent)
+    return True
+
+
+def _create_in_place(path: Path, text: str) -> bool:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    fsync_dir(path.parent)
+    return True
+
+
 class FileSlot:
     """The run lock as ``.ftops/apply.lock``: created with ``O_CREAT|O_EXCL``, replaced atomically."""
 
@@ -185,43 +225,9 @@ class FileSlot:
         return str(self.path)
 
     def create(self, info: RunLockInfo) -> bool:
-        """Create the lock whole or not at all: written to a temp file, then hard-linked into place.
-
-        ``link`` fails when the lock exists (the exclusive create), and the lock is never seen empty or half
-        written, even when this process is killed mid-write: an O_EXCL create followed by a write left an
-        unreadable lock behind that kind of kill, which blocked every later run.
-        """
         self.state_dir.mkdir(parents=True, exist_ok=True)
         remove_dead_temp_files(self.path)
-        tmp = temp_name_for(self.path)
-        try:
-            with open(tmp, "x", encoding="utf-8") as fh:
-                fh.write(dump_info(info))
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(tmp, self.path)
-            except FileExistsError:
-                return False
-            except OSError:  # a file system without hard links: exclusive create, then write
-                return self._create_in_place(info)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        fsync_dir(self.path.parent)
-        return True
-
-    def _create_in_place(self, info: RunLockInfo) -> bool:
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dump_info(info))
-            fh.flush()
-            os.fsync(fh.fileno())
-        fsync_dir(self.path.parent)
-        return True
+        return _create_whole(self.path, dump_info(info))
 
     def read(self) -> RunLockInfo | None:
         for attempt in range(_READ_RETRIES):
@@ -255,14 +261,16 @@ class FileSlot:
         Returns False when the lock is another one, or another process holds the guard (taking over now).
         """
         guard = self.path.with_name(self.path.name + ".takeover")
-        try:
-            fd = os.open(guard, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
+        me = f"{socket.gethostname()} {os.getpid()}"
+        if not _create_whole(guard, me):
             with contextlib.suppress(OSError):
-                if time.time() - guard.stat().st_mtime > _TAKEOVER_GUARD_MAX_AGE:
+                # Its holder was killed while taking over or releasing (the guard names its host and pid):
+                # nobody else would ever remove it. A guard from another host is only trusted for a while.
+                host, _, pid = guard.read_text(encoding="utf-8").strip().partition(" ")
+                dead = host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
+                if dead or time.time() - guard.stat().st_mtime > _TAKEOVER_GUARD_MAX_AGE:
                     guard.unlink()
             return False
-        os.close(fd)
         try:
             try:
                 current = self.read()

@@ -121,6 +121,20 @@ def test_dead_local_holder_is_taken_over(tmp_path: Path) -> None:
     held.release()
 
 
+@posix_only
+def test_a_run_killed_while_releasing_does_not_block_the_next_one(tmp_path: Path) -> None:
+    # Killed inside release(): the lock and its takeover guard stay behind, both naming a dead process.
+    dead = _dead_pid()
+    _write_lock(tmp_path, host=socket.gethostname(), pid=dead, lease_expires_at="2099-01-01T00:00:00Z")
+    (tmp_path / "apply.lock.takeover").write_text(f"{socket.gethostname()} {dead}", encoding="utf-8")
+    started = time.monotonic()
+    held = acquire(tmp_path, "apply", notify=lambda _: None)
+    assert time.monotonic() - started < 2.0  # not the 5 s of contention, nor the guard's 30 s age limit
+    assert read_run_lock(tmp_path).id == held.id  # type: ignore[union-attr]
+    assert not (tmp_path / "apply.lock.takeover").exists()
+    held.release()
+
+
 def test_live_local_holder_is_never_taken_over_even_when_expired(tmp_path: Path) -> None:
     _write_lock(tmp_path, host=socket.gethostname(), pid=os.getppid(), lease_expires_at="2024-01-01T00:10:00Z")
     with pytest.raises(RunLockHeld, match="lease has expired"):
