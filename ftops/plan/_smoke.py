@@ -2,7 +2,8 @@
 promotes or records it (and before its gate).
 
 It is planned whenever the Model would take a fine-tuned model it does not track yet — the first one, the
-model of a replaced job, the winner of a ``best_of`` sweep — unless the Model says ``smoke: false``. Apply
+model of a replaced job, the winner of a ``best_of`` sweep — unless the Model says ``smoke: false`` or its
+job is not on Mistral (other providers serve a fine-tuned model only once it is deployed). Apply
 records the outcome on the job's lock entry: a pass for *this* model and *this* test (same digest) is not
 run again (a crash after the smoke test does not repeat it), a failure is planned again, with its reason, in
 every later plan until it passes — a smoke failure may be transient (the model is not served yet), unlike a
@@ -30,6 +31,10 @@ def smoke_config(ctx: PlanContext, m: DesiredModel) -> SmokeConfig | None:
     if m.smoke is None:
         return None
     job = ctx.desired.jobs.get(m.job)
+    if job is not None and job.job_spec.provider != "mistral":
+        # Together serves a fine-tuned model only once someone deploys it (a dedicated endpoint), under
+        # another name: a chat to the job's output name would fail for a model that is fine. Not planned.
+        return None
     classifier = job is not None and job.job_spec.job_type == "classifier"
     return m.smoke.model_copy(update={"classifier": classifier}) if classifier else m.smoke
 

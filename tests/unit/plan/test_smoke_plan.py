@@ -18,12 +18,16 @@ OLD, NEW = "ft:open-mistral-7b:support:old", "ft:open-mistral-7b:support:new"
 
 
 def _plan(tmp_path: Path, smoke: Any = None, record: dict[str, Any] | None = None,
-          job_type: str = "completion") -> Plan:
+          job_type: str = "completion", provider: str = "mistral") -> Plan:
     spec: dict[str, Any] = {"job": "support", "name": "acme-support"}
     if smoke is not None:
         spec["smoke"] = smoke
     job: dict[str, Any] = {"model": "open-mistral-7b", "training_files": [{"file": "train"}],
                            "hyperparameters": {"training_steps": 10}}
+    if provider != "mistral":
+        job.update(provider=provider, model="meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
+                   hyperparameters={"n_epochs": 1})
+        spec.pop("name")  # Together has no model names
     if job_type == "classifier":
         job.update(model="ministral-3b-latest", job_type="classifier",
                    classifier_targets=[{"name": "intent", "labels": ["a", "b"]}])
@@ -84,3 +88,9 @@ def test_a_classifier_job_gets_a_classification_smoke_test(tmp_path: Path) -> No
     smoke = _plan(tmp_path, job_type="classifier").changes[0]
     assert smoke.smoke is not None and smoke.smoke.classifier
     assert "a classification of" in smoke.smoke.describe()
+
+
+def test_no_smoke_test_for_a_model_on_together(tmp_path: Path) -> None:
+    # Together serves a fine-tuned model only once it is deployed: a chat to the job's output would fail.
+    assert "smoke-test" not in _actions(_plan(tmp_path, provider="together"))
+    assert "smoke-test" in _actions(_plan(tmp_path))
