@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
-
 from ftops.errors import ConfigError
 from ftops.redact import redact_url
 
@@ -77,6 +75,31 @@ class BackendTable:
     values: Mapping[str, object]
     where: str  # file:line of the table, for errors
     table: str = "backend"  # its TOML name: "backend" or "environments.NAME.backend"
+
+
+class SecretStr:
+    """An API key that never shows in a repr, a str or a message (pydantic's ``SecretStr`` interface, without
+    loading pydantic before a command knows what it needs: settings are read before anything else)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretStr('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretStr) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
 
 
 @dataclass(frozen=True)
