@@ -45,7 +45,6 @@ def _record_curves(store: Store, live: LiveSnapshot, client: ApiClient) -> int:
         except NotFoundError:
             continue
         record_job(store, address, detailed)
-        locked = store.lock.resources[address]
-        if "curve" not in locked.attributes:  # no checkpoints at all: say so, so it is not asked again
-            store.put(address, locked.model_copy(update={"attributes": {**locked.attributes, "curve": {}}}))
+        if "curve" not in store.lock.resources[address].attributes:  # no checkpoints: so it is not asked again
+            store.set_attribute(address, "curve", {})
     return min(len(wanted), MAX_CURVE_READS)

@@ -62,9 +62,7 @@ def _record(ctx: StepContext, change: Change, config: GateConfig, result: GateRe
         "at": int(time.time()),
     }
     for address in (_job_address(change), change.address):
-        locked = ctx.store.lock.resources.get(address)
-        if locked is not None:
-            ctx.store.put(address, locked.model_copy(update={"attributes": {**locked.attributes, "gate": record}}))
+        ctx.store.set_attribute(address, "gate", record)
 
 
 def gate(ctx: StepContext, change: Change) -> str:

@@ -33,10 +33,7 @@ def _recorded_pass(ctx: StepContext, job_address: str, model: str, digest: str) 
 
 
 def _record(ctx: StepContext, job_address: str, digest: str, result: SmokeResult) -> None:
-    locked = ctx.store.lock.resources.get(job_address)
-    if locked is not None:
-        record = result.record(digest, int(time.time()))
-        ctx.store.put(job_address, locked.model_copy(update={"attributes": {**locked.attributes, "smoke": record}}))
+    ctx.store.set_attribute(job_address, "smoke", result.record(digest, int(time.time())))
 
 
 def smoke(ctx: StepContext, change: Change) -> str:

@@ -237,6 +237,12 @@ class LockStore:
         """Record or update one resource (nothing recorded when it is already recorded exactly so)."""
         self._commit(PutResources(resources={str(address): resource}))
 
+    def set_attribute(self, address: Address | str, key: str, value: Any) -> None:
+        """Record ``attributes[key] = value`` on a tracked resource (nothing when it is not tracked)."""
+        locked = self.get(address)
+        if locked is not None:
+            self.put(address, locked.model_copy(update={"attributes": {**locked.attributes, key: value}}))
+
     def put_many(self, resources: Mapping[str, LockedResource]) -> None:
         """Record or update several resources in one record (e.g. the statuses a refresh observed)."""
         with self._mutex:
