@@ -38,18 +38,28 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) so readers and crashes only ever see the old or the new content."""
-    path = Path(path)
+def write_temp(path: Path, text: str) -> Path:
+    """A new sibling temp file of ``path`` holding ``text`` (UTF-8), fsynced; the caller moves it into place."""
     tmp = temp_name_for(path)
-    data = text.encode("utf-8")
     # 0o666 & ~umask, like a normal file: mkstemp's 0o600 would surprise users of a committed lock file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            fh.write(text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return tmp
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) so readers and crashes only ever see the old or the new content."""
+    path = Path(path)
+    tmp = write_temp(path, text)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -33,7 +33,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ftops.errors import RunLockHeld, StateError
-from ftops.state.atomic import atomic_write_text, fsync_dir, pid_alive, remove_dead_temp_files, temp_name_for
+from ftops.state.atomic import atomic_write_text, fsync_dir, pid_alive, remove_dead_temp_files, write_temp
 
 RUN_LOCK_NAME = "apply.lock"
 DEFAULT_LEASE_SECONDS = 600
@@ -182,12 +182,8 @@ def _create_whole(path: Path, text: str) -> bool:
     O_EXCL create followed by a write left an empty run lock behind that kind of kill, which blocked every
     later run as "unreadable").
     """
-    tmp = temp_name_for(path)
+    tmp = write_temp(path, text)
     try:
-        with open(tmp, "x", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
         try:
             os.link(tmp, path)
         except FileExistsError:
