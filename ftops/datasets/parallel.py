@@ -32,13 +32,13 @@ def validate_chunked(
     path: Path,
     report: ValidationReport,
     *,
+    counter: Any,
     model: str | None,
-    count_tokens: bool,
     workers: int,
     chunk_bytes: int | None = None,
 ) -> ValidationReport:
-    """Fill ``report`` (fresh, with its kind forced or None) from ``path`` using up to ``workers`` processes."""
-    counter = _counter(model) if count_tokens else None
+    """Fill ``report`` (fresh, with its kind forced or None) from ``path`` using up to ``workers`` processes;
+    ``counter`` is the caller's token counter for ``model`` (None: no counting), workers load their own."""
     with open_dataset(path) as stream:
         rows = iter_rows(stream, kind=report.kind)
         if not _head(rows, report, counter):
@@ -51,7 +51,7 @@ def validate_chunked(
     # Four chunks per worker at least, so that the last one to finish is short; at most CHUNK_BYTES each.
     even = -(-(size - start) // (workers * 4))
     ranges = line_ranges(path, start, size, chunk_bytes or max(min(CHUNK_BYTES, even), 64 * 1024))
-    tasks = [(str(path), a, b, report.kind, model, count_tokens, report.max_records) for a, b in ranges]
+    tasks = [(str(path), a, b, report.kind, model, counter is not None, report.max_records) for a, b in ranges]
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)) or 1, mp_context=_context()) as pool:
         for part in pool.map(_validate_range, tasks):
             merge(report, part)

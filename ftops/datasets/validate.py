@@ -164,7 +164,7 @@ def validate_path(
     if workers > 1 and _size(path) >= parallel_min_bytes(count_tokens):
         from ftops.datasets.parallel import validate_chunked
 
-        return validate_chunked(Path(path), report, model=model, count_tokens=count_tokens, workers=workers)
+        return validate_chunked(Path(path), report, counter=counter, model=model, workers=workers)
     with open_dataset(path) as stream:
         for row in iter_rows(stream, kind=kind):
             account(report, row, counter)
