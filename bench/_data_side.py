@@ -25,7 +25,9 @@ def ours(path: str) -> tuple[int, int]:
     return report.total_lines, report.valid_lines
 
 
-def baseline(path: str) -> tuple[int, int]:
+def _mistral_common(path: str, *, convert: bool) -> tuple[int, int]:
+    """Both baselines: each row through mistral-common's request model (converted from the OpenAI shape
+    with ``from_openai`` when ``convert``, else ``model_validate`` on it as it is) and its V3 validator."""
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
     from mistral_common.protocol.instruct.validator import MistralRequestValidatorV3, ValidationMode
 
@@ -36,7 +38,9 @@ def baseline(path: str) -> tuple[int, int]:
             total += 1
             try:
                 row = json.loads(raw)
-                request = ChatCompletionRequest.from_openai(row["messages"], tools=row.get("tools"))
+                request: ChatCompletionRequest[Any] = (
+                    ChatCompletionRequest.from_openai(row["messages"], tools=row.get("tools")) if convert
+                    else ChatCompletionRequest.model_validate({"messages": row["messages"], "tools": row.get("tools")}))
                 validator.validate_messages(request.messages)
                 validator._validate_tools(request.tools or [])
             except Exception:  # the baseline's verdict: anything it raises rejects the line
@@ -45,26 +49,13 @@ def baseline(path: str) -> tuple[int, int]:
     return total, valid
 
 
+def baseline(path: str) -> tuple[int, int]:
+    return _mistral_common(path, convert=True)
+
+
 def lean(path: str) -> tuple[int, int]:
     """The lean baseline: mistral-common's request model validates each row as it is (no OpenAI conversion)."""
-    from mistral_common.protocol.instruct.request import ChatCompletionRequest
-    from mistral_common.protocol.instruct.validator import MistralRequestValidatorV3, ValidationMode
-
-    validator = MistralRequestValidatorV3(ValidationMode("finetuning"))
-    total = valid = 0
-    with open(path, "rb") as fh:
-        for raw in fh:
-            total += 1
-            try:
-                row = json.loads(raw)
-                request: ChatCompletionRequest[Any] = ChatCompletionRequest.model_validate(
-                    {"messages": row["messages"], "tools": row.get("tools")})
-                validator.validate_messages(request.messages)
-                validator._validate_tools(request.tools or [])
-            except Exception:  # anything it raises rejects the line
-                continue
-            valid += 1
-    return total, valid
+    return _mistral_common(path, convert=False)
 
 
 def main() -> None:
