@@ -35,19 +35,11 @@ from ftops.client import MistralClient
 from ftops.localapi.embedded import start_embedded
 from ftops.providers.together_client import TogetherClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+from apply_project import FILES  # the two File documents every test project trains on
+
 KEY = "sk-soak-lost-lock"
 DAMAGES = ("delete", "revert", "swap", "drop-entries")
-FILES = """\
-apiVersion: ftops/v1
-kind: File
-metadata: {name: train}
-spec: {path: ../data/train.jsonl}
----
-apiVersion: ftops/v1
-kind: File
-metadata: {name: valid}
-spec: {path: ../data/valid.jsonl}
-"""
 
 
 def _job(i: int, provider: str = "mistral") -> str:
